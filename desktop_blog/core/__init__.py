@@ -1,0 +1,1 @@
+"""core layer: no Qt here."""

@@ -1,0 +1,1 @@
+"""render layer: no Qt here."""
