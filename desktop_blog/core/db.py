@@ -122,6 +122,11 @@ def current_revision(path: Path) -> str | None:
         raise CorruptLibraryError(path, str(exc)) from exc
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Autogenerate filter: the FTS5 index and its shadow tables are made by raw SQL."""
+    return not (type_ == "table" and name is not None and name.startswith("posts_fts"))
+
+
 def alembic_config(engine_or_url: Engine | str):
     """An Alembic Config pointing at our migrations (imports Alembic)."""
     from alembic.config import Config

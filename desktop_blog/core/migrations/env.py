@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from desktop_blog.core.db import include_name
 from desktop_blog.core.models import Base
 
 config = context.config
@@ -15,6 +16,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()
