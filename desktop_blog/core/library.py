@@ -304,6 +304,23 @@ def list_revisions(session: Session, post_id: int) -> list[RevisionData]:
     return [_revision_data(r) for r in rows]
 
 
+def get_revision(session: Session, revision_id: int) -> RevisionData:
+    rev = session.get(Revision, revision_id)
+    if rev is None:
+        raise LookupError(f"There is no revision with id {revision_id}.")
+    return _revision_data(rev)
+
+
+def restore_revision(session: Session, post_id: int, revision_id: int) -> PostData:
+    """Put a revision's text back. The text being replaced is kept as a revision first, and the
+    restored text becomes a new revision too, so restoring never loses anything."""
+    rev = get_revision(session, revision_id)
+    snapshot(session, post_id, "before-restore")
+    post = update_post(session, post_id, title=rev.title, body=rev.body)
+    snapshot(session, post_id, "restored")
+    return post
+
+
 def duplicate_post(session: Session, post_id: int) -> PostData:
     """A new local draft with the same content, titled "… (copy)"."""
     src = _load(session, post_id)
@@ -431,7 +448,9 @@ __all__ = [
     "list_posts",
     "list_revisions",
     "post_ids",
+    "get_revision",
     "restore_post",
+    "restore_revision",
     "save_text",
     "slugify",
     "snapshot",

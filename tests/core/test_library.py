@@ -145,3 +145,18 @@ def test_search_ignores_accents(lib):
         p = library.create_post(s, "Café crème", "")
         s.commit()
         assert search.search_ids(s, "cafe") == [p.id]
+
+
+def test_restoring_a_revision_keeps_the_replaced_text(lib):
+    with lib.session() as s:
+        post = library.create_post(s, "T", "first draft")
+        old = library.snapshot(s, post.id, "periodic")
+        library.save_text(s, post.id, "T2", "second draft")
+        restored = library.restore_revision(s, post.id, old.id)
+        s.commit()
+        revs = library.list_revisions(s, post.id)
+    assert (restored.title, restored.body) == ("T", "first draft")
+    assert [(r.reason, r.body) for r in revs][:2] == [
+        ("restored", "first draft"),
+        ("before-restore", "second draft"),
+    ]
