@@ -1,0 +1,50 @@
+"""Set-up shared by every test folder: headless Qt, and a library folder of the test's own.
+
+Kept small on purpose; fixtures for one layer live in that layer's own conftest.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+# Headless by default; `QT_QPA_PLATFORM=xcb xvfb-run -a pytest ...` still chooses a real X server.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# As root, QtWebEngine (Chromium) refuses to start with its sandbox on, and pytest then dies with
+# exit code 1 and no output. Turn the sandbox off only for root, never for a normal user.
+if os.geteuid() == 0:
+    os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Both must happen before the QApplication exists (pytest-qt creates it on first use):
+    # QtWebEngine has to be imported, and custom URL schemes registered.
+    try:
+        import PySide6.QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        pass
+    # find_spec, not try/except ImportError: a broken schemes module must fail loudly.
+    if importlib.util.find_spec("desktop_blog.ui.schemes") is not None:
+        from desktop_blog.ui.schemes import register_schemes
+
+        register_schemes()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _never_the_real_library(tmp_path_factory: pytest.TempPathFactory):
+    """A test that forgets the `home` fixture still never touches the user's real library."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DESKTOP_BLOG_HOME", str(tmp_path_factory.mktemp("default-home")))
+        yield
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty library folder for this test, set as DESKTOP_BLOG_HOME."""
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("DESKTOP_BLOG_HOME", str(path))
+    return path
