@@ -98,7 +98,8 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-# Pick, for each "a|b", the first name apt has a candidate for (apt lists must be fresh for that).
+# Pick, for each "a|b", the first name apt has a candidate for; when apt knows neither (no package
+# lists yet), the last: the older name, which newer releases still accept through "Provides".
 resolve_names() {
     local entry name candidate chosen
     resolved=()
@@ -109,7 +110,7 @@ resolve_names() {
             candidate=$(apt-cache policy "$name" 2>/dev/null | awk '/Candidate:/ {print $2}')
             if [ -n "$candidate" ] && [ "$candidate" != "(none)" ]; then chosen=$name; break; fi
         done
-        resolved+=("${chosen:-${alternatives[0]}}")
+        resolved+=("${chosen:-${alternatives[-1]}}")
     done
 }
 
@@ -133,10 +134,14 @@ if [ "${SYSDEPS_NO_INSTALL:-}" = 1 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -q </dev/null >&2 || say "apt-get update failed; trying the install anyway"
+# Wait for another apt or dpkg (unattended-upgrades, a second job) instead of failing at once.
+apt_opts=(-q -o DPkg::Lock::Timeout=600)
+"${sudo[@]}" apt-get "${apt_opts[@]}" update </dev/null >&2 ||
+    say "apt-get update failed; trying the install anyway"
 resolve_names
 say "installing: ${resolved[*]}"
-"${sudo[@]}" apt-get install -y -q --no-install-recommends "${resolved[@]}" </dev/null >&2
+"${sudo[@]}" apt-get "${apt_opts[@]}" install -y --no-install-recommends "${resolved[@]}" \
+    </dev/null >&2
 
 still=()
 for name in "${resolved[@]}"; do installed "$name" || still+=("$name"); done
