@@ -38,10 +38,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 sysdeps:
-	@scripts/ensure-system-deps.sh
+	@bash scripts/ensure-system-deps.sh
 
 sysdeps-test:
-	@scripts/ensure-system-deps.sh --test
+	@bash scripts/ensure-system-deps.sh --test
 
 run: sysdeps venv
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
