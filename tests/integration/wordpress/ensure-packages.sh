@@ -55,7 +55,7 @@ command_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -
 if [ "$(id -u)" != 0 ] && [ "$check_only" = 0 ] && [ "${CI:-}" = true ] \
     && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     say "missing packages: ${missing[*]}; CI with password-less sudo: installing through sudo"
-    exec sudo -n "$0" "$@"
+    exec sudo -n bash "$0" "$@"
 fi
 if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${missing[*]}; installing them needs root. Run this once, then try again:"

@@ -117,7 +117,7 @@ def ensure_packages(install: bool = True) -> tuple[bool, str, str]:
     Returns (all present?, what it reported, the command that would install the missing ones:
     empty when there is nothing to say).
     """
-    args = [str(ENSURE_PACKAGES)] + ([] if install else ["--check"])
+    args = ["bash", str(ENSURE_PACKAGES)] + ([] if install else ["--check"])
     try:
         done = subprocess.run(
             args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800
