@@ -28,6 +28,12 @@ function desktop_blog_install_fail(string $message): void
 if (is_blog_installed()) {
     desktop_blog_install_fail('WordPress is already installed in this database');
 }
+// wp_install() would try pretty permalinks by requesting a page of the site over HTTP; skip
+// that (the structure is set for certain below).
+$desktop_blog_permalinks = function () use ($settings) {
+    return $settings['permalink_structure'];
+};
+add_filter('pre_option_permalink_structure', $desktop_blog_permalinks);
 $result = wp_install(
     $settings['title'],
     $settings['admin_user'],
@@ -36,6 +42,7 @@ $result = wp_install(
     '',
     wp_slash($settings['admin_password'])
 );
+remove_filter('pre_option_permalink_structure', $desktop_blog_permalinks);
 // wp_install() "succeeds" without a user when the name is invalid: check the user is there.
 $user = get_user_by('login', $settings['admin_user']);
 if (!$user || (int) $user->ID !== (int) $result['user_id']) {
@@ -48,7 +55,7 @@ if (!wp_check_password($settings['admin_password'], $user->user_pass, $user->ID)
     desktop_blog_install_fail('the installed user does not have the given password');
 }
 
-// wp_install() leaves plain permalinks because it cannot reach the site: set pretty ones.
+// Pretty permalinks, and the rewrite rules to go with them.
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure($settings['permalink_structure']);
 flush_rewrite_rules(false);
