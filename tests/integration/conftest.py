@@ -7,6 +7,12 @@ Use the session fixture `wordpress`:
             c.get(wordpress.rest_url + "wp/v2/users/me", params={"context": "edit"})
         wordpress.php("echo get_option('blogname');")   # arrange things on the server itself
 
+The site is shared by the session: it starts with WordPress's own sample post, page and comment;
+make your own posts and do not count on totals. WordPress's comment flood check applies: a second
+visitor comment (POST /wp-comments-post.php) from 127.0.0.1 within 15 s gets 429, so create
+further comments over REST as the administrator. Mail goes to logs/mail.log, refused outside
+requests to logs/blocked-requests.log (both in `directory`).
+
 Every test under tests/integration/ is marked `integration` (deselect with -m "not integration").
 Packages: ensure-packages.sh installs what is missing (as root). Without root and without the
 packages (and not in CI), the tests that use `wordpress` are skipped, saying what to install; in
