@@ -1,0 +1,1 @@
+"""The application's dialogs. Each returns the user's answer; callers do the work."""

@@ -1,0 +1,323 @@
+"""The centre of the window: a post's title and Markdown text, and its metadata panel.
+
+The panel knows nothing of the database: ``load`` shows a post (a ``PostData``), ``edited``
+says the user changed something, and ``current_edit`` hands the autosaver what to write.
+The metadata panel is a separate widget so the window can dock it where it likes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontDatabase, QTextOption
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .autosave import Metadata, PostEdit
+
+# The statuses of core.models.STATUSES with their labels (core is not imported at start-up:
+# it brings SQLAlchemy; tests/ui/test_main_window.py checks the two lists agree).
+STATUS_LABELS = {
+    "draft": "Draft",
+    "scheduled": "Scheduled",
+    "published": "Published",
+    "trash": "In the trash",
+}
+TRASH = "trash"
+
+
+def split_names(text: str) -> list[str]:
+    """``"a, b,, c "`` -> ``["a", "b", "c"]``."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+class MetadataPanel(QWidget):
+    """Slug, excerpt, tags, categories, status and scheduled date of the open post."""
+
+    edited = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("metadataPanel")
+        form = QFormLayout(self)
+        form.setContentsMargins(10, 8, 10, 8)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+
+        self.status = QComboBox()
+        for status, label in STATUS_LABELS.items():
+            self.status.addItem(label, status)
+        # The trash is entered and left through Post > Move to Trash / Restore.
+        trash_item = self.status.model().item(self.status.findData(TRASH))
+        trash_item.setEnabled(False)
+        form.addRow("&Status", self.status)
+
+        self.schedule = QCheckBox("Publish at")
+        self.scheduled_at = QDateTimeEdit()
+        self.scheduled_at.setCalendarPopup(True)
+        self.scheduled_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.scheduled_at.setEnabled(False)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.schedule)
+        row.addWidget(self.scheduled_at, 1)
+        form.addRow("S&chedule", row)
+
+        self.slug = QLineEdit()
+        self.slug.setPlaceholderText("from the title")
+        form.addRow("S&lug", self.slug)
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("comma, separated")
+        form.addRow("&Tags", self.tags)
+        self.categories = QLineEdit()
+        self.categories.setPlaceholderText("comma, separated")
+        form.addRow("C&ategories", self.categories)
+        self.excerpt = QPlainTextEdit()
+        self.excerpt.setTabChangesFocus(True)
+        self.excerpt.setPlaceholderText("A sentence or two for lists and feeds")
+        self.excerpt.setMaximumHeight(90)
+        form.addRow("E&xcerpt", self.excerpt)
+
+        self._loading = False
+        for signal in (
+            self.status.currentIndexChanged,
+            self.schedule.toggled,
+            self.scheduled_at.dateTimeChanged,
+            self.slug.textEdited,
+            self.tags.textEdited,
+            self.categories.textEdited,
+            self.excerpt.textChanged,
+        ):
+            signal.connect(self._changed)
+        self.schedule.toggled.connect(self.scheduled_at.setEnabled)
+        self.setEnabled(False)
+
+    def _changed(self, *_args: Any) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+    def load(self, post: Any | None) -> None:
+        self._loading = True
+        try:
+            if post is None:
+                self.status.setCurrentIndex(0)
+                for edit in (self.slug, self.tags, self.categories):
+                    edit.clear()
+                self.excerpt.clear()
+                self.schedule.setChecked(False)
+                self.setEnabled(False)
+                return
+            self.status.setCurrentIndex(max(0, self.status.findData(post.status)))
+            self.slug.setText(post.slug)
+            self.tags.setText(", ".join(post.tags))
+            self.categories.setText(", ".join(post.categories))
+            if self.excerpt.toPlainText() != post.excerpt:
+                self.excerpt.setPlainText(post.excerpt)
+            self.schedule.setChecked(post.scheduled_at is not None)
+            when = post.scheduled_at
+            if when is not None:
+                self.scheduled_at.setDateTime(QDateTime.fromSecsSinceEpoch(int(when.timestamp())))
+            else:
+                self.scheduled_at.setDateTime(QDateTime.currentDateTime().addSecs(3600))
+            self.setEnabled(post.status != TRASH)
+        finally:
+            self._loading = False
+
+    def values(self) -> Metadata:
+        when = None
+        if self.schedule.isChecked():
+            secs = self.scheduled_at.dateTime().toSecsSinceEpoch()
+            when = datetime.fromtimestamp(secs, UTC)
+        return Metadata(
+            slug=self.slug.text().strip(),
+            excerpt=self.excerpt.toPlainText(),
+            tags=split_names(self.tags.text()),
+            categories=split_names(self.categories.text()),
+            status=self.status.currentData(),
+            scheduled_at=when,
+        )
+
+
+class EditorPanel(QWidget):
+    """Title field and Markdown text of the open post."""
+
+    # the user changed the title, the text or the metadata
+    edited = Signal()
+    titleEdited = Signal(str)
+    wordCountChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("editorPanel")
+        self._post: Any | None = None
+        self._loading = False
+        self._meta_dirty = False
+
+        self.title = QLineEdit()
+        self.title.setObjectName("titleField")
+        self.title.setPlaceholderText("Title")
+        self.title.setFrame(False)
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(max(14.0, title_font.pointSizeF() * 1.6))
+        title_font.setWeight(QFont.Weight.DemiBold)
+        self.title.setFont(title_font)
+        self.title.setContentsMargins(14, 10, 14, 6)
+
+        self.editor = self._make_editor()
+
+        self.metadata = MetadataPanel()
+
+        self.message = QLabel()
+        self.message.setObjectName("emptyMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setEnabled(False)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.title)
+        layout.addWidget(line)
+        layout.addWidget(self.editor, 1)
+        self._page = page
+
+        self._stack = QStackedLayout(self)
+        self._stack.addWidget(self.message)
+        self._stack.addWidget(page)
+
+        self._word_timer = QTimer(self, singleShot=True, interval=150)
+        self._word_timer.timeout.connect(self._count_words)
+
+        self.title.textEdited.connect(self._title_edited)
+        self.editor.textChanged.connect(self._text_changed)
+        self.metadata.edited.connect(self._metadata_edited)
+        self.title.returnPressed.connect(self.editor.setFocus)
+        self.show_message("Opening library…")
+
+    def _make_editor(self) -> QPlainTextEdit:
+        # The next issue replaces this with the Markdown editor (highlighting, lists, find).
+        editor = QPlainTextEdit()
+        editor.setObjectName("markdownEditor")
+        editor.setFrameShape(QFrame.Shape.NoFrame)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(font.pointSizeF(), 11.0))
+        editor.setFont(font)
+        editor.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        editor.document().setDocumentMargin(14)
+        editor.setTabStopDistance(4 * editor.fontMetrics().horizontalAdvance(" "))
+        return editor
+
+    # --- showing a post -----------------------------------------------------------------------
+
+    @property
+    def post(self) -> Any | None:
+        """The PostData last loaded (its text may have been edited since)."""
+        return self._post
+
+    @property
+    def post_id(self) -> int | None:
+        return None if self._post is None else self._post.id
+
+    def load(self, post: Any) -> None:
+        """Show ``post`` (a PostData), replacing whatever was shown."""
+        self._loading = True
+        try:
+            self._post = post
+            self._meta_dirty = False
+            self.title.setText(post.title)
+            self.title.setCursorPosition(0)
+            self.editor.setPlainText(post.body)
+            self.metadata.load(post)
+            writable = post.status != TRASH
+            self.title.setReadOnly(not writable)
+            self.editor.setReadOnly(not writable)
+            self._stack.setCurrentWidget(self._page)
+        finally:
+            self._loading = False
+        self._count_words()
+
+    def update_metadata(self, post: Any) -> None:
+        """The same post changed outside the editor (status, title): keep the typed text."""
+        if self._post is None or post.id != self._post.id:
+            return
+        self._post = post
+        self._loading = True
+        try:
+            if self.title.text() != post.title:
+                self.title.setText(post.title)
+            self.metadata.load(post)
+            writable = post.status != TRASH
+            self.title.setReadOnly(not writable)
+            self.editor.setReadOnly(not writable)
+        finally:
+            self._loading = False
+        self._meta_dirty = False
+
+    def show_message(self, text: str) -> None:
+        """No post open: say why (or what to do)."""
+        self._post = None
+        self._loading = True
+        try:
+            self.title.clear()
+            self.editor.setPlainText("")
+            self.metadata.load(None)
+        finally:
+            self._loading = False
+        self.message.setText(text)
+        self._stack.setCurrentWidget(self.message)
+        self.wordCountChanged.emit(0)
+
+    def current_edit(self) -> PostEdit | None:
+        """What to write for the open post (its metadata too if that was edited)."""
+        if self._post is None:
+            return None
+        metadata = None
+        if self._meta_dirty:
+            metadata = self.metadata.values()
+            self._meta_dirty = False
+        return PostEdit(self._post.id, self.title.text(), self.editor.toPlainText(), metadata)
+
+    def word_count(self) -> int:
+        return count_words(self.editor.toPlainText())
+
+    # --- signals ------------------------------------------------------------------------------
+
+    def _title_edited(self, text: str) -> None:
+        if not self._loading:
+            self.titleEdited.emit(text)
+            self.edited.emit()
+
+    def _text_changed(self) -> None:
+        if not self._loading:
+            self._word_timer.start()
+            self.edited.emit()
+
+    def _metadata_edited(self) -> None:
+        if not self._loading and self._post is not None:
+            self._meta_dirty = True
+            self.edited.emit()
+
+    def _count_words(self) -> None:
+        self.wordCountChanged.emit(self.word_count())

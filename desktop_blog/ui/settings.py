@@ -1,0 +1,89 @@
+"""User settings and saved window state, in one INI file inside the library's folder.
+
+Settings (what the user chooses in Preferences) are declared once in ``OPTIONS`` with their
+defaults; window state (geometry, splitters, the last open post) lives in its own section and
+is never shown to the user. Keeping the file beside the library makes a portable library carry
+its settings, and keeps each test's settings apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import QByteArray, QSettings
+
+SETTINGS_FILENAME = "settings.ini"
+
+
+class Option(NamedTuple):
+    key: str
+    default: Any
+    type: type
+
+
+# Every user setting, with its default. Preferences edits these; nothing else is a setting.
+OPTIONS: dict[str, Option] = {
+    o.key: o
+    for o in (
+        Option("autosave/revision_minutes", 5, int),
+        Option("appearance/theme", "system", str),
+    )
+}
+
+THEMES = ("system", "light", "dark")
+
+
+class Settings:
+    """Typed access to ``<home>/settings.ini``."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / SETTINGS_FILENAME
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    # user settings ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        option = OPTIONS[key]
+        value = self._qs.value(key, option.default)
+        try:
+            return option.type(value)
+        except (TypeError, ValueError):
+            return option.default
+
+    def set(self, key: str, value: Any) -> None:
+        option = OPTIONS[key]
+        self._qs.setValue(key, option.type(value))
+
+    @property
+    def revision_minutes(self) -> int:
+        return max(1, self.get("autosave/revision_minutes"))
+
+    @property
+    def theme(self) -> str:
+        theme = self.get("appearance/theme")
+        return theme if theme in THEMES else "system"
+
+    # window state ----------------------------------------------------------------------------
+
+    def state(self, key: str) -> QByteArray | None:
+        value = self._qs.value(f"state/{key}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_state(self, key: str, value: QByteArray) -> None:
+        self._qs.setValue(f"state/{key}", value)
+
+    @property
+    def last_post(self) -> int | None:
+        value = self._qs.value("state/last_post")
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    @last_post.setter
+    def last_post(self, post_id: int | None) -> None:
+        self._qs.setValue("state/last_post", "" if post_id is None else int(post_id))
+
+    def sync(self) -> None:
+        self._qs.sync()
