@@ -25,8 +25,16 @@ an HTML comment at its very end:
   `RemotePost.marker` holds the key) and never send it with an update, so the first update of the
   post removes it from the blog.
 
-A sync worker that sees a create fail with a retryable error calls `find_post_by_marker(key)`
-before creating again, after waiting (a slow server may still be working on the first request).
+The retry rule for a sync worker:
+
+1. A create failed with a retryable error: wait (backoff), call `find_post_by_marker(key)`, adopt
+   the post it returns, else create again with the same key.
+2. A timed-out request may still be running on the server after the client gave up (PHP carries
+   on until it tries to write the answer), and so may create its post after step 1 looked and
+   found nothing: the fake server's timeout test makes exactly that second post. No search can
+   rule it out, so after a retried create succeeds, call `resolve_duplicates(connector, key)` once
+   more after a delay longer than the server's own limit (PHP's max_execution_time, 30 s by
+   default): it keeps the oldest post with the key and moves the others to the trash.
 """
 
 from __future__ import annotations
@@ -390,7 +398,12 @@ class Connector(Protocol):
         ...
 
     def find_post_by_marker(self, idempotency_key: str, kind: str = "post") -> RemotePost | None:
-        """The post a `create_post` with this key made, if it exists (any status, trash too)."""
+        """The post a `create_post` with this key made, if it exists (any status, trash too);
+        the oldest (lowest id) if there are several."""
+        ...
+
+    def find_posts_by_marker(self, idempotency_key: str, kind: str = "post") -> list[RemotePost]:
+        """Every post carrying this key's marker, oldest (lowest id) first."""
         ...
 
     def list_terms(self, taxonomy: str) -> list[RemoteTerm]: ...
@@ -435,3 +448,23 @@ def payload_from_post(post: RemotePost, **changes: object) -> PostPayload:
     }
     values.update(changes)
     return PostPayload(**values)  # type: ignore[arg-type]
+
+
+def resolve_duplicates(
+    connector: Connector, idempotency_key: str, kind: str = "post"
+) -> RemotePost | None:
+    """Keep the oldest post that carries this key's marker and move the others to the trash.
+
+    Returns the post kept (None when there is none). Posts already in the trash are left there;
+    if only trashed posts carry the key, the oldest is returned as it is (the user trashed it).
+    See the module docstring for when a sync worker calls this.
+    """
+    posts = connector.find_posts_by_marker(idempotency_key, kind)
+    if not posts:
+        return None
+    alive = [p for p in posts if p.status != "trash"]
+    keep = alive[0] if alive else posts[0]
+    for post in alive:
+        if post.id != keep.id:
+            connector.delete_post(post.id, force=False, kind=kind)
+    return keep

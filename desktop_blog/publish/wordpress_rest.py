@@ -213,6 +213,10 @@ class WordPressRestConnector:
             raise
 
     def find_post_by_marker(self, idempotency_key: str, kind: str = "post") -> RemotePost | None:
+        found = self.find_posts_by_marker(idempotency_key, kind)
+        return found[0] if found else None
+
+    def find_posts_by_marker(self, idempotency_key: str, kind: str = "post") -> list[RemotePost]:
         check_kind(kind)
         params = {
             "context": "edit",
@@ -223,11 +227,9 @@ class WordPressRestConnector:
             "per_page": 20,
         }
         items, _pages = self._get_list(_COLLECTION[kind], params)
-        for item in items:
-            post = self._post(item)
-            if post.marker == idempotency_key:  # the search is a substring match: check
-                return post
-        return None
+        posts = (self._post(item) for item in items)
+        # the search is a substring match: keep only real markers
+        return sorted((p for p in posts if p.marker == idempotency_key), key=lambda p: p.id)
 
     # --- Terms and media ----------------------------------------------------------------------
 

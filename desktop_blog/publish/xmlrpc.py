@@ -283,6 +283,10 @@ class XmlRpcConnector:
                 return
 
     def find_post_by_marker(self, idempotency_key: str, kind: str = "post") -> RemotePost | None:
+        found = self.find_posts_by_marker(idempotency_key, kind)
+        return found[0] if found else None
+
+    def find_posts_by_marker(self, idempotency_key: str, kind: str = "post") -> list[RemotePost]:
         check_kind(kind)
         term = marker_search_term(idempotency_key)
         if self.has_wp_methods:
@@ -295,11 +299,10 @@ class XmlRpcConnector:
         else:
             recent = self._mw_blog("metaWeblog.getRecentPosts", 50)
             posts = [self._mw_post(s, kind) for s in _list(recent, "metaWeblog.getRecentPosts")]
-        matches = sorted(
+        return sorted(
             (p for p in posts if p.marker == idempotency_key and p.kind == kind),
             key=lambda p: p.id,
         )
-        return matches[0] if matches else None
 
     # --- Terms and media ----------------------------------------------------------------------
 
