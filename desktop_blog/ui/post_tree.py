@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget
 
@@ -55,6 +55,8 @@ class PostTree(QWidget):
     """Search box + tree. See the module's docstring for how loading and selection work."""
 
     postSelected = Signal(object)
+    # After the tree shows what a load, refresh or search read (the first one: counts shown).
+    refreshed = Signal()
 
     def __init__(self, library, tasks, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +72,7 @@ class PostTree(QWidget):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.model = PostTreeModel(library, tasks, self)
+        self.model.fetch_policy = self._near_the_end
         self.view.setModel(self.model)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -85,6 +88,7 @@ class PostTree(QWidget):
         self._query: str | None = None  # the search asked for last (None: the normal tree)
         self._expanded_before_search: set[tuple[int | None, str]] | None = None
         self._icons_requested = False
+        self._first_paint_done = False
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -93,9 +97,12 @@ class PostTree(QWidget):
         self.search_box.textChanged.connect(self._on_text_changed)
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.view.customContextMenuRequested.connect(self._show_menu)
+        self.view.viewport().installEventFilter(self)
 
         self.view.expand(self.model.library_index(None))
-        self._request()
+        # First the newest ids alone (a few ms, even at 100,000 posts); the counts, and the
+        # icons, once those rows are painted (_after_first_paint).
+        self._request(counts=False)
 
     # --- the API the main window uses ----------------------------------------------------------
 
@@ -106,6 +113,10 @@ class PostTree(QWidget):
         if select is not None:
             self._pending_select = select
         self.model.forget_titles()
+        if not self._first_paint_done:
+            # The first load is still on its way, and a full one follows it: both read the
+            # library after this change (the database worker runs tasks in order).
+            return
         self._request()
 
     def select_post(self, post_id: int) -> None:
@@ -135,23 +146,34 @@ class PostTree(QWidget):
 
     # --- loading -------------------------------------------------------------------------------
 
-    def _request(self) -> None:
+    def _request(self, counts: bool = True) -> None:
+        """Read a snapshot on the database worker (``counts=False``: only the first ids)."""
         self._generation += 1
         generation = self._generation
         query = self._query
         wants = self.model.loaded_counts() if query == self.model.query else {}
         locate = self._pending_select if self._pending_select is not None else self._current_id
+        cached = self.model.cached_ids()
+        prime = self._expanded_folders() | ({(None, "draft")} if not self.model.loaded else set())
         lib = self.library
 
-        def work() -> Snapshot | None:
+        def work(counts: bool = True) -> Snapshot | None:
             if generation != self._generation:
                 return None  # overtaken while queued: skip the reads
             with lib.session() as session:
-                snapshot = load_snapshot(session, query=query, wants=wants, locate=locate)
+                snapshot = load_snapshot(
+                    session,
+                    query=query,
+                    wants=wants,
+                    locate=locate,
+                    refresh=cached,
+                    counts=counts,
+                    prime=prime,
+                )
             snapshot.generation = generation
             return snapshot
 
-        self.tasks.run_db(work, self._on_snapshot, self._on_load_failed)
+        self.tasks.run_db(lambda: work(counts), self._on_snapshot, self._on_load_failed)
 
     def _on_load_failed(self, exc: BaseException) -> None:
         log.warning("could not read the post tree: %s", exc)
@@ -175,17 +197,24 @@ class PostTree(QWidget):
             elif was_searching:
                 self._restore_expansion()
             target = self._target_after(snapshot, before, old_place)
-            if target is not _END_SEARCH:
-                self._show(target)
+            if target is not _END_SEARCH and not self._show(target) and snapshot.query is None:
+                target = None  # no such post (any more)
         finally:
             self._applying = False
-        self._load_icons()
+        if not self._first_paint_done:
+            if self.view.isVisible():
+                QTimer.singleShot(100, self._after_first_paint)
+            else:
+                self._after_first_paint()
+        elif all(f.total is not None for f in self.model.folders()):
+            self._load_icons()
         if target is _END_SEARCH:
             return
         self._pending_select = None
         if target != before:
             self._current_id = target
             self.postSelected.emit(target)
+        self.refreshed.emit()
 
     def _target_after(self, snapshot: Snapshot, before, old_place):
         """The post to select once ``snapshot`` is shown."""
@@ -215,23 +244,25 @@ class PostTree(QWidget):
                 return folder.ids[min(row, len(folder.ids) - 1)]
         return None
 
-    def _show(self, target: int | None) -> None:
-        """Make the view's selection match ``target`` (no signal: the caller decides)."""
+    def _show(self, target: int | None) -> bool:
+        """Make the view's selection match ``target`` (no signal: the caller decides).
+        False when ``target`` is not in the tree."""
         selection = self.view.selectionModel()
         if target is None:
             if self._selected_post() is not None or self._current_id is not None:
                 selection.clear()
-            return
+            return True
         index = self.model.index_of(target)
         if not index.isValid() and self.model.query is None:
             index = self.model.ensure_loaded(target)
         if not index.isValid():
-            selection.clear()  # hidden by the search; selected again when it ends
-            return
+            selection.clear()  # hidden by the search (selected again when it ends), or gone
+            return False
         if self._selected_post() != target:
             self._select_index(index)
         else:
             self.view.scrollTo(index)
+        return True
 
     def _select_index(self, index: QModelIndex) -> None:
         parent = index.parent()
@@ -256,6 +287,15 @@ class PostTree(QWidget):
         if post_id != self._current_id:
             self._current_id = post_id
             self.postSelected.emit(post_id)
+
+    def _near_the_end(self, folder: QModelIndex) -> bool:
+        """Whether the last loaded row of an expanded folder is less than a screen below the
+        visible part (then the view may fetch the next page)."""
+        if not self.view.isExpanded(folder):
+            return False
+        last = self.model.index(self.model.rowCount(folder) - 1, 0, folder)
+        rect = self.view.visualRect(last)
+        return rect.isValid() and rect.top() < 2 * self.view.viewport().height()
 
     # --- search --------------------------------------------------------------------------------
 
@@ -299,8 +339,27 @@ class PostTree(QWidget):
 
     # --- icons and the context menu ------------------------------------------------------------
 
+    def eventFilter(self, watched, event) -> bool:
+        if (
+            event.type() == QEvent.Type.Paint
+            and self.model.loaded
+            and not self._first_paint_done
+            and watched is self.view.viewport()
+        ):
+            QTimer.singleShot(0, self._after_first_paint)
+        return super().eventFilter(watched, event)
+
+    def _after_first_paint(self) -> None:
+        """The first rows are painted (or 100 ms went by, or nothing is shown): now count the
+        folders; the icons come after the counts (QtAwesome's import holds the GIL for about
+        250 ms, which would hold up both)."""
+        if self._first_paint_done:
+            return
+        self._first_paint_done = True
+        self.view.viewport().removeEventFilter(self)
+        self._request()
+
     def _load_icons(self) -> None:
-        """QtAwesome costs about 250 ms to import: it comes after the first rows are shown."""
         if self._icons_requested:
             return
         self._icons_requested = True
@@ -318,6 +377,7 @@ class PostTree(QWidget):
             kind: qta.icon(name, color=color) for kind, name in ICON_NAMES.items()
         }
         self.model.set_icons(icons)
+        self.view.viewport().update()
 
     def _show_menu(self, pos) -> None:
         if not self._actions:

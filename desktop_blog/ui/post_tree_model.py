@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import (
@@ -39,7 +39,8 @@ from desktop_blog.core.models import DRAFT, PUBLISHED, SCHEDULED, STATUSES, TRAS
 log = logging.getLogger(__name__)
 
 BATCH = 200
-SUMMARY_CACHE = 2000
+SUMMARY_CACHE = 1000
+PRIME_ROWS = 60  # more than a tall window shows
 # Rows loaded around an uncached row: more below it, where scrolling usually goes.
 WINDOW_BEFORE, WINDOW_AFTER = 50, 150
 
@@ -56,6 +57,8 @@ FOLDER_NAMES = {DRAFT: "Drafts", SCHEDULED: "Scheduled", PUBLISHED: "Published",
 FOLDER_ORDER = STATUSES
 
 FolderKey = tuple[int | None, str]  # (blog_id, status)
+_NODE_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_POST_FLAGS = _NODE_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 
 # --- what a database read hands to the GUI thread (plain data, made on any thread) ----------
@@ -64,7 +67,7 @@ FolderKey = tuple[int | None, str]  # (blog_id, status)
 @dataclass(frozen=True)
 class FolderData:
     ids: list[int]
-    total: int
+    total: int | None  # None: not counted (a quick first load)
     exact: bool = True
 
 
@@ -85,6 +88,10 @@ class Snapshot:
     blogs: list[tuple[int, str]]
     folders: dict[FolderKey, FolderData]
     located: Located | None = None
+    # Fresh summaries of the posts the model had cached (None: deleted).
+    summaries: dict[int, core.PostSummary | None] = field(default_factory=dict)
+    # Summaries of the first rows of open folders, so their first paint reads nothing.
+    primed: dict[int, core.PostSummary] = field(default_factory=dict)
     generation: int = 0
 
 
@@ -122,12 +129,19 @@ def load_snapshot(
     query: str | None = None,
     wants: dict[FolderKey, int] | None = None,
     locate: int | None = None,
+    refresh: Sequence[int] = (),
+    counts: bool = True,
+    prime: Sequence[FolderKey] = (),
 ) -> Snapshot:
     """Everything the tree shows at first: libraries, counts, and the first ids of each folder.
 
     ``query``: a search (folders then hold matches, best first, and their counts).
     ``wants``: how many ids to load per folder at least (to keep what a view has scrolled to).
     ``locate``: a post to find, loading its folder down to it (normal mode).
+    ``refresh``: posts whose summaries to read again (those a model has cached).
+    ``counts=False``: only the first ids, for a first paint (counting a large folder scans its
+    index: about 15-40 ms at 100,000 posts); a full snapshot follows.
+    ``prime``: folders (open in the view) whose first rows' summaries to read too.
     Runs on any thread: it takes its own session and returns plain data.
     """
     wants = wants or {}
@@ -137,10 +151,15 @@ def load_snapshot(
     located = locate_post(session, locate) if locate is not None else None
     folders: dict[FolderKey, FolderData] = {}
     for blog_id in [None] + [b[0] for b in blogs]:
-        if query is None:
-            counts = core.status_counts(session, blog_id)
+        if query is None and not counts:
             for status in FOLDER_ORDER:
-                total = counts.get(status, 0)
+                ids = core.post_ids(session, blog_id, status, limit=BATCH)
+                # A short page is the whole folder: then its count is known too.
+                folders[(blog_id, status)] = FolderData(ids, len(ids) if len(ids) < BATCH else None)
+        elif query is None:
+            tallies = core.status_counts(session, blog_id)
+            for status in FOLDER_ORDER:
+                total = tallies.get(status, 0)
                 want = max(BATCH, wants.get((blog_id, status), 0))
                 if located is not None and located.exists:
                     if (located.blog_id, located.status) == (blog_id, status):
@@ -165,7 +184,15 @@ def load_snapshot(
                     )
                 total = overview.counts.get(status, 0)
                 folders[(blog_id, status)] = FolderData(ids, total, overview.exact)
-    return Snapshot(query, blogs, folders, located)
+    first_rows = [i for key in prime if key in folders for i in folders[key].ids[:PRIME_ROWS]]
+    primed = core.summaries(session, first_rows)
+    fresh: dict[int, core.PostSummary | None] = {}
+    refresh = list(refresh)
+    for start in range(0, len(refresh), 500):
+        chunk = refresh[start : start + 500]
+        got = core.summaries(session, chunk)
+        fresh.update({i: got.get(i) for i in chunk})
+    return Snapshot(query, blogs, folders, located, fresh, primed)
 
 
 # --- the tree's nodes --------------------------------------------------------------------------
@@ -218,6 +245,8 @@ class PostTreeModel(QAbstractItemModel):
         self.query: str | None = None
         self.loaded = False  # a first snapshot was applied
         self.summary_loads = 0  # how many times data() went to the database (for tests)
+        # Called with a folder's index by canFetchMore: may the view have more rows now?
+        self.fetch_policy: Callable[[QModelIndex], bool] | None = None
 
     # --- nodes ---------------------------------------------------------------------------------
 
@@ -307,15 +336,24 @@ class PostTreeModel(QAbstractItemModel):
 
     # --- QAbstractItemModel --------------------------------------------------------------------
 
+    # index, flags, rowCount and hasChildren run for every row a QTreeView lays out: they are
+    # kept to a few dictionary look-ups (no hasIndex, which calls rowCount back in Python).
+
     def index(self, row: int, column: int = 0, parent: QModelIndex = QModelIndex()) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
+        if column != 0 or row < 0:
             return QModelIndex()
         if not parent.isValid():
-            return self.createIndex(row, column, 0)
-        node = self._node(parent)
-        if node is None:
+            if row < len(self._libraries):
+                return self.createIndex(row, 0, 0)
             return QModelIndex()
-        return self.createIndex(row, column, node.key)
+        node = self._node(parent)
+        if isinstance(node, LibraryNode):
+            size = len(node.folders)
+        elif isinstance(node, FolderNode) and parent.column() == 0:
+            size = len(node.ids)
+        else:
+            return QModelIndex()
+        return self.createIndex(row, 0, node.key) if row < size else QModelIndex()
 
     def parent(self, index: QModelIndex | None = None):  # type: ignore[override]
         if index is None:  # QObject.parent()
@@ -357,25 +395,26 @@ class PostTreeModel(QAbstractItemModel):
         return False
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self._post_folder(index) is not None:
-            flags |= Qt.ItemFlag.ItemNeverHasChildren
-        return flags
+        key = index.internalId()
+        if key and isinstance(self._nodes.get(key), FolderNode):
+            return _POST_FLAGS
+        return _NODE_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def canFetchMore(self, parent: QModelIndex) -> bool:
-        node = self._node(parent)
-        return (
-            isinstance(node, FolderNode)
-            and node.total is not None
-            and not node.complete
-            and not node.pending
-        )
+        folder = self._node(parent)
+        if not isinstance(folder, FolderNode) or not self._more_to_fetch(folder):
+            return False
+        # Loaded rows cost a QTreeView Python calls at every layout, and QTreeView asks for
+        # more on each layout of an expanded folder, not only at the end of the scroll: the
+        # view may say when it wants more (PostTree: when the folder's end is near).
+        return self.fetch_policy is None or not folder.ids or self.fetch_policy(parent)
+
+    def _more_to_fetch(self, folder: FolderNode) -> bool:
+        return folder.total is not None and not folder.complete and not folder.pending
 
     def fetchMore(self, parent: QModelIndex) -> None:
         folder = self._node(parent)
-        if not isinstance(folder, FolderNode) or not self.canFetchMore(parent):
+        if not isinstance(folder, FolderNode) or not self._more_to_fetch(folder):
             return
         key = (folder.library.blog_id, folder.status)
         offset = len(folder.ids)
@@ -531,6 +570,26 @@ class PostTreeModel(QAbstractItemModel):
     def cached_summaries(self) -> int:
         return len(self._summaries)
 
+    def cached_ids(self) -> list[int]:
+        return list(self._summaries)
+
+    def _refresh_summaries(self, fresh: dict[int, core.PostSummary | None]) -> None:
+        """Take newer summaries; repaint only the rows whose summary changed."""
+        for post_id, summary in fresh.items():
+            if post_id not in self._summaries:
+                continue
+            if summary is not None and self._titles.get(post_id) == summary.title:
+                del self._titles[post_id]
+            if self._summaries[post_id] == summary:
+                continue
+            self._summaries[post_id] = summary
+            found = self.find(post_id)
+            if found is not None:
+                index = self.createIndex(found[1], 0, found[0].key)
+                self.dataChanged.emit(
+                    index, index, [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole]
+                )
+
     def set_title(self, post_id: int, title: str) -> None:
         """Show ``title`` for a post at once, before it is saved."""
         self._titles[post_id] = title
@@ -545,34 +604,22 @@ class PostTreeModel(QAbstractItemModel):
         self._titles.clear()
 
     def set_icons(self, icons: dict[str, QIcon]) -> None:
-        """Icons by kind (library, blog, folder, trash, post); every row repaints."""
+        """Icons by kind (library, blog, folder, trash, post). Library and folder rows are
+        announced; post rows only need a repaint of the view (one dataChanged over thousands of
+        rows costs a QTreeView tens of ms), which the PostTree does."""
         self._icons = dict(icons)
-        self._emit_all_changed([Qt.ItemDataRole.DecorationRole])
-
-    def _emit_all_changed(self, roles: list) -> None:
-        if self._libraries:
-            top = self.createIndex(0, 0, 0)
-            self.dataChanged.emit(top, self.createIndex(len(self._libraries) - 1, 0, 0), roles)
+        roles = [Qt.ItemDataRole.DecorationRole]
+        top = self.createIndex(0, 0, 0)
+        self.dataChanged.emit(top, self.createIndex(len(self._libraries) - 1, 0, 0), roles)
         for lib in self._libraries:
-            self.dataChanged.emit(
-                self.createIndex(0, 0, lib.key),
-                self.createIndex(len(lib.folders) - 1, 0, lib.key),
-                roles,
-            )
-            for folder in lib.folders:
-                if folder.ids:
-                    self.dataChanged.emit(
-                        self.createIndex(0, 0, folder.key),
-                        self.createIndex(len(folder.ids) - 1, 0, folder.key),
-                        roles,
-                    )
+            first, last = self.createIndex(0, 0, lib.key), self.createIndex(3, 0, lib.key)
+            self.dataChanged.emit(first, last, roles)
 
     # --- applying what the database worker read ------------------------------------------------
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Make the tree show ``snapshot`` through row removals, moves and insertions."""
         self._epoch += 1
-        self._summaries.clear()
         by_blog = {lib.blog_id: lib for lib in self._libraries}
         wanted = [by_blog[None]]
         renamed = []
@@ -600,15 +647,22 @@ class PostTreeModel(QAbstractItemModel):
                 folder.pending = False
                 folder.total, folder.exact = data.total, data.exact
                 self._sync_rows(index, folder.key, folder.ids, list(data.ids))
-                if data.exact:
+                if data.total is None:
+                    folder.complete = False  # canFetchMore waits for the count
+                elif data.exact:
                     folder.complete = len(folder.ids) >= data.total
                 else:
                     folder.complete = len(folder.ids) < BATCH
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole])
         self.query = snapshot.query
         self.loaded = True
-        # Titles may have changed anywhere: visible rows read their summaries again.
-        self._emit_all_changed([Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+        # Not one dataChanged over every row: QTreeView walks such a range row by row.
+        self._refresh_summaries(snapshot.summaries)
+        for post_id, summary in snapshot.primed.items():
+            if post_id not in self._summaries:
+                self._summaries[post_id] = summary
+        while len(self._summaries) > SUMMARY_CACHE:
+            self._summaries.popitem(last=False)
 
     def _sync_rows(self, parent: QModelIndex, parent_key: int, rows: list, new: list) -> None:
         """Turn ``rows`` (the children of ``parent``, changed in place) into ``new``.

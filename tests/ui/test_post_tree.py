@@ -311,6 +311,23 @@ def test_refresh_selects_a_new_post_and_keeps_expanded_folders(tree_library, syn
     assert tree.view.currentIndex().data(DISPLAY) == "Fresh"
 
 
+def test_refresh_right_after_creation_selects_through_the_real_threads(
+    tree_library, real_tasks, qtbot
+):
+    """What the main window does: create the tree, then at once refresh(select=the post)."""
+    ids = add_posts(tree_library, 700, status="published")
+    tree = PostTree(tree_library, real_tasks)
+    qtbot.addWidget(tree)
+    tree.show()
+    with qtbot.waitSignal(tree.postSelected, timeout=5000) as blocker:
+        tree.refresh(select=ids[650])
+    assert blocker.args == [ids[650]]
+    assert tree.view.currentIndex().data(PostIdRole) == ids[650]
+    qtbot.waitUntil(lambda: folder_text(tree, "published") == "Published (700)")
+    assert tree.view.currentIndex().data(PostIdRole) == ids[650]
+    assert tree.view.isExpanded(tree.model.folder_index(None, "published"))
+
+
 def test_select_post_deep_in_a_folder(tree_library, sync_tasks, qtbot):
     ids = add_posts(tree_library, 1500, status="published")
     tree = make_tree(qtbot, tree_library, sync_tasks)
@@ -435,7 +452,9 @@ def test_search_is_debounced_and_stale_results_are_dropped(
 ):
     gardening_library(tree_library)
     tree = make_tree(qtbot, tree_library, real_tasks)
-    qtbot.waitUntil(lambda: tree.model.loaded)
+    loads = []
+    tree.refreshed.connect(lambda: loads.append(1))
+    qtbot.waitUntil(lambda: len(loads) == 2)  # the first rows, then the counts
     real_load = post_tree.load_snapshot
     asked = []
 
