@@ -45,13 +45,14 @@ from __future__ import annotations
 import json
 import logging
 import string
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QEvent,
@@ -77,10 +78,10 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QMenu, QWidget
 
-from desktop_blog.core.db import Library
-from desktop_blog.render.markdown import DARK_STYLE, LIGHT_STYLE, pygments_css
-
 from .schemes import install_media_handler
+
+if TYPE_CHECKING:
+    from desktop_blog.core.db import Library
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld
 SHELL_URL = QUrl("dbmedia:/preview/")
 THEMES = ("light", "dark", "sepia")
 # Pygments style for code blocks in each theme.
-CODE_STYLES = {"light": LIGHT_STYLE, "dark": DARK_STYLE, "sepia": "solarized-light"}
+# Pygment styles for code blocks in each theme (None: the renderer's light or dark style).
+CODE_STYLES: dict[str, str | None] = {"light": None, "dark": None, "sepia": "solarized-light"}
 COLOR_SCHEMES = {"light": "light", "dark": "dark", "sepia": "light"}
 EXTERNAL_SCHEMES = {"http", "https", "mailto"}
 # Scrolls within this many seconds of the user's own input on the view count as the user's.
@@ -119,8 +121,19 @@ def _qwebchannel_js() -> str:
 
 @cache
 def code_css(theme: str) -> str:
-    """Pygments CSS for code blocks in ``theme`` (the renderer's class names)."""
-    return pygments_css(CODE_STYLES.get(theme, LIGHT_STYLE))
+    """Pygments CSS for code blocks in ``theme`` (the renderer's class names).
+
+    Imports Markdown and Pygments (tens of ms): the preview asks for it on a thread of its own
+    at start-up and the shell gets it with the first content.
+    """
+    from desktop_blog.render.markdown import DARK_STYLE, LIGHT_STYLE, pygments_css
+
+    style = CODE_STYLES.get(theme) or (DARK_STYLE if theme == "dark" else LIGHT_STYLE)
+    return pygments_css(style)
+
+
+def _warm_code_css(theme: str) -> None:
+    threading.Thread(target=code_css, args=(theme,), name="code-css", daemon=True).start()
 
 
 def _style_text(css: str) -> str:
@@ -128,14 +141,14 @@ def _style_text(css: str) -> str:
     return css.replace("</", "<\\/")
 
 
-def shell_html(theme: str = "light", custom_css: str = "") -> str:
+def shell_html(theme: str = "light", custom_css: str = "", *, with_code_css: bool = True) -> str:
     """The shell page with ``theme`` and ``custom_css`` in place."""
     return string.Template(_resource("shell.html")).substitute(
         theme=theme,
         color_scheme=COLOR_SCHEMES.get(theme, "light"),
         base_css=_style_text(_resource("base.css")),
         theme_css=_style_text(_resource(f"{theme}.css")),
-        code_css=_style_text(code_css(theme)),
+        code_css=_style_text(code_css(theme)) if with_code_css else "",
         custom_css=_style_text(custom_css),
     )
 
@@ -340,7 +353,10 @@ class PreviewView(QWebEngineView):
         page.renderProcessTerminated.connect(self._on_render_process_terminated)
         self.setAcceptDrops(False)  # a dropped file would otherwise be opened as a page
         # Loading starts now, so QtWebEngine's processes start while the window is still built.
-        page.load_shell(shell_html(self._theme, self._custom_css))
+        # The code blocks' CSS comes with the first content (see _flush).
+        _warm_code_css(self._theme)
+        self._code_css_in_page: str | None = None
+        page.load_shell(shell_html(self._theme, self._custom_css, with_code_css=False))
 
     # --- state ------------------------------------------------------------------------------
 
@@ -439,6 +455,9 @@ class PreviewView(QWebEngineView):
             f"__db.update({generation}, {json.dumps(order)}, {json.dumps(changed)}, "
             f"{json.dumps(shifts)}, {'true' if self._embeds else 'false'})"
         )
+        if self._code_css_in_page != self._theme:
+            self._code_css_in_page = self._theme
+            script = f"__db.setStyle('db-code', {json.dumps(code_css(self._theme))}); {script}"
         self.run_app_js(script, lambda _swapped: self._after_update(generation))
 
     def _after_update(self, generation: int) -> None:
@@ -460,6 +479,7 @@ class PreviewView(QWebEngineView):
         self._shown = {}
         self._order = []
         self._dirty = None
+        self._code_css_in_page = self._theme
         self.page().load_shell(shell_html(self._theme, self._custom_css))
 
     @Slot(bool)
@@ -493,6 +513,7 @@ class PreviewView(QWebEngineView):
                 json.dumps(v)
                 for v in (name, COLOR_SCHEMES[name], _resource(f"{name}.css"), code_css(name))
             )
+            self._code_css_in_page = name
             self.run_app_js(f"__db.setTheme({args})", lambda _bg: self.themeChanged.emit(name))
         else:
             self._reload_shell_later()
@@ -537,6 +558,7 @@ class PreviewView(QWebEngineView):
 
     def _reload_shell_later(self) -> None:
         # Before the first load finished: load the shell again with the new styles in it.
+        self._code_css_in_page = self._theme
         self.page().load_shell(shell_html(self._theme, self._custom_css))
 
     # --- embeds -----------------------------------------------------------------------------

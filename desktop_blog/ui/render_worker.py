@@ -45,7 +45,9 @@ class RenderWorker(QObject):
 
     def __init__(self, renderer: Renderer | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._renderer = renderer if renderer is not None else default_renderer()
+        # None: made by the thread on its first render, so that importing Markdown (tens of ms)
+        # happens there and not on the GUI thread at start-up.
+        self._renderer = renderer
         self._cond = threading.Condition()
         self._pending: tuple[str, int] | None = None
         self._generation = 0
@@ -109,6 +111,11 @@ class RenderWorker(QObject):
                 renderer = self._renderer
             started = time.perf_counter()
             try:
+                if renderer is None:
+                    renderer = default_renderer()
+                    with self._cond:
+                        if self._renderer is None:
+                            self._renderer = renderer
                 result = renderer.render(text)
             except Exception as exc:  # noqa: BLE001 - reported, and the next text is tried
                 log.exception("rendering failed")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QObject
 from PySide6.QtWebEngineCore import (
@@ -24,12 +25,14 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
-from desktop_blog.core.db import Library
-from desktop_blog.core.media import MEDIA_SCHEME, media_content, uuid_from_url
+if TYPE_CHECKING:
+    from desktop_blog.core.db import Library
 
 log = logging.getLogger(__name__)
 
-SCHEME = MEDIA_SCHEME.encode()
+# core.media.MEDIA_SCHEME; spelt out so that registering at start-up does not import the
+# database layer (SQLAlchemy alone takes a quarter of a second). A test keeps them equal.
+SCHEME = b"dbmedia"
 CACHE_BYTES = 32 * 1024 * 1024
 
 
@@ -73,6 +76,8 @@ class MediaSchemeHandler(QWebEngineUrlSchemeHandler):
             return hit
         if self.library is None:
             return None
+        from desktop_blog.core.media import media_content
+
         with self.library.session() as session:
             found = media_content(session, uuid)
         if found is not None and len(found[1]) <= CACHE_BYTES // 4:
@@ -88,6 +93,8 @@ class MediaSchemeHandler(QWebEngineUrlSchemeHandler):
         if bytes(job.requestMethod().data()).upper() != b"GET":
             job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
             return
+        from desktop_blog.core.media import uuid_from_url
+
         uuid = uuid_from_url(url)
         if uuid is None:
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)

@@ -7,6 +7,8 @@ the page's own JavaScript switched off.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -522,3 +524,17 @@ def test_header_sizes_agree_with_qt(fmt):
     assert image.save(buffer, fmt)
     info = media.image_info(bytes(buffer.data().data()))
     assert (info.width, info.height) == (321, 123)
+
+
+def test_preview_modules_load_no_database_or_markdown_at_start_up():
+    # Start-up imports those later, off the GUI thread's critical path.
+    assert schemes.SCHEME.decode() == media.MEDIA_SCHEME
+    code = (
+        "import sys, desktop_blog.ui.schemes, desktop_blog.ui.preview, "
+        "desktop_blog.ui.render_worker;"
+        "print(sorted(m for m in ('sqlalchemy', 'markdown', 'pygments') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
