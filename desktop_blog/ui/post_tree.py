@@ -182,7 +182,8 @@ class PostTree(QWidget):
         if snapshot is None or snapshot.generation != self._generation:
             return
         first = not self.model.loaded
-        was_searching = self.model.query is not None
+        previous_query = self.model.query
+        was_searching = previous_query is not None
         before = self._current_id
         old_place = self.model.find(before) if before is not None else None
         if snapshot.query is not None and not was_searching:
@@ -194,6 +195,9 @@ class PostTree(QWidget):
                 self.view.expand(self.model.folder_index(None, "draft"))
             if snapshot.query is not None:
                 self._expand_matches()
+                if snapshot.query != previous_query:
+                    # New matches: show the best ones (a selected match is scrolled to below).
+                    self.view.scrollToTop()
             elif was_searching:
                 self._restore_expansion()
             target = self._target_after(snapshot, before, old_place)
@@ -261,7 +265,7 @@ class PostTree(QWidget):
         if self._selected_post() != target:
             self._select_index(index)
         else:
-            self.view.scrollTo(index)
+            self._scroll_to(index)
         return True
 
     def _select_index(self, index: QModelIndex) -> None:
@@ -274,7 +278,14 @@ class PostTree(QWidget):
             | QItemSelectionModel.SelectionFlag.Rows
         )
         self.view.selectionModel().setCurrentIndex(index, flags)
-        self.view.scrollTo(index)
+        self._scroll_to(index)
+
+    def _scroll_to(self, index: QModelIndex) -> None:
+        """Show ``index``: untouched if visible already, else in the middle of the view."""
+        rect = self.view.visualRect(index)
+        if rect.isValid() and self.view.viewport().rect().contains(rect):
+            return
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def _selected_post(self) -> int | None:
         rows = self.view.selectionModel().selectedRows()
