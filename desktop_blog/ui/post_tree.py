@@ -98,6 +98,15 @@ class PostTree(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.view.customContextMenuRequested.connect(self._show_menu)
         self.view.viewport().installEventFilter(self)
+        self._end_check = QTimer(self)
+        self._end_check.setSingleShot(True)
+        self._end_check.setInterval(0)
+        self._end_check.timeout.connect(self._fetch_near_ends)
+        bar = self.view.verticalScrollBar()
+        # (Not connected to start directly: valueChanged(int) would pick start(msec).)
+        bar.valueChanged.connect(self._check_ends)
+        bar.rangeChanged.connect(self._check_ends)
+        self.view.expanded.connect(self._check_ends)
 
         self.view.expand(self.model.library_index(None))
         # First the newest ids alone (a few ms, even at 100,000 posts); the counts, and the
@@ -300,13 +309,28 @@ class PostTree(QWidget):
             self.postSelected.emit(post_id)
 
     def _near_the_end(self, folder: QModelIndex) -> bool:
-        """Whether the last loaded row of an expanded folder is less than a screen below the
-        visible part (then the view may fetch the next page)."""
+        """Whether the last loaded row of an expanded folder is in view or less than a screen
+        below it (then the next page may be fetched)."""
         if not self.view.isExpanded(folder):
             return False
         last = self.model.index(self.model.rowCount(folder) - 1, 0, folder)
         rect = self.view.visualRect(last)
-        return rect.isValid() and rect.top() < 2 * self.view.viewport().height()
+        return (
+            rect.isValid() and rect.bottom() >= 0 and rect.top() < 2 * self.view.viewport().height()
+        )
+
+    def _check_ends(self, *_args) -> None:
+        self._end_check.start()
+
+    def _fetch_near_ends(self) -> None:
+        """Fetch the next page of every open folder whose end has come near: QTreeView only
+        asks for the folder at the very bottom of the scroll, not one whose end shows above
+        another folder."""
+        for folder in self.model.folders():
+            if folder.ids and not folder.complete and not folder.pending:
+                index = self.model.folder_index(folder.library.blog_id, folder.status)
+                if self.model.canFetchMore(index):
+                    self.model.fetchMore(index)
 
     # --- search --------------------------------------------------------------------------------
 

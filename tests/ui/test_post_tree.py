@@ -201,6 +201,24 @@ def test_fetch_more_inserts_exactly_the_new_rows(tree_library, qtbot):
     assert not model.canFetchMore(published)
 
 
+def test_a_folder_fetches_more_when_its_end_comes_into_view(tree_library, sync_tasks, qtbot):
+    add_posts(tree_library, 500, status="draft")
+    add_posts(tree_library, 500, status="published")
+    tree = make_tree(qtbot, tree_library, sync_tasks)
+    model = tree.model
+    drafts, published = model.folder_index(None, "draft"), model.folder_index(None, "published")
+    tree.view.expand(published)
+    qtbot.wait(50)
+    assert model.rowCount(drafts) == BATCH  # not one page per layout
+    assert model.rowCount(published) == BATCH
+    # The end of Drafts, with Published open below it: Drafts gets its next page.
+    tree.view.scrollTo(model.index(BATCH - 1, 0, drafts))
+    qtbot.waitUntil(lambda: model.rowCount(drafts) == 2 * BATCH)
+    assert model.rowCount(published) == BATCH
+    tree.view.scrollToBottom()
+    qtbot.waitUntil(lambda: model.rowCount(published) == 2 * BATCH)
+
+
 # --- the widget: selection across changes ------------------------------------------------------
 
 
