@@ -31,7 +31,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 # bm25 ranks searches with at most this many matches; broader ones are ordered cheaply.
 RANK_WINDOW = 500
 # Counts are exact up to this many matches in a library, estimated from that sample above.
-COUNT_SAMPLE = 2000
+COUNT_SAMPLE = 1000
 STATUS_ORDER = ("draft", "scheduled", "published", "trash")
 
 
