@@ -508,7 +508,7 @@ class MainWindow(QMainWindow):
         box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
         box.setWindowModality(QtCore.Qt.WindowModality.NonModal)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        box.show()  # open() would make it window-modal
         self.warning_box = box
 
     def _show_word_count(self, words: int) -> None:
