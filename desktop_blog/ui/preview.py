@@ -336,12 +336,13 @@ class PreviewView(QWebEngineView):
         self._channel = QWebChannel(self)
         self._channel.registerObject("previewBridge", self._bridge)
         page.setWebChannel(self._channel, APP_WORLD)
+        self._app_script = _qwebchannel_js() + "\n" + _resource("preview.js")
         script = QWebEngineScript()
         script.setName("desktop-blog-preview")
         script.setWorldId(APP_WORLD)
         script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentReady)
         script.setRunsOnSubFrames(False)
-        script.setSourceCode(_qwebchannel_js() + "\n" + _resource("preview.js"))
+        script.setSourceCode(self._app_script)
         page.scripts().insert(script)
 
         self._watcher = QFileSystemWatcher(self)
@@ -485,9 +486,15 @@ class PreviewView(QWebEngineView):
     @Slot(bool)
     def _on_load_finished(self, ok: bool) -> None:
         if not ok:
-            log.warning("the preview shell did not load")
+            # Also reported for a navigation acceptNavigationRequest refused (a link, a
+            # <meta> refresh): the shell is still there then.
+            if not self._loaded:
+                log.warning("the preview shell did not load")
             return
         self._loaded = True
+        # Measured (PySide6 6.11.3): after a refused navigation, the next document does not get
+        # the injected script. Running it again is a no-op when it is there.
+        self.run_app_js(self._app_script)
         self._watch_input()
         self.ready.emit()
         self._flush()
@@ -652,13 +659,20 @@ class PreviewView(QWebEngineView):
 
 
 class PreviewConnection(QObject):
-    """Editor ↔ render worker ↔ preview, made by ``connect_preview``."""
+    """Editor ↔ render worker ↔ preview, made by ``connect_preview``.
 
-    def __init__(self, editor, worker, preview: PreviewView) -> None:
+    While the preview is hidden (``preview.hide()``: the user closed it, or writes without
+    it) nothing is rendered; showing it renders the current text.
+    """
+
+    def __init__(
+        self, editor, worker, preview: PreviewView, *, focus_editor_on_click: bool = True
+    ) -> None:
         super().__init__(preview)
         self.editor = editor
         self.worker = worker
         self.preview = preview
+        self.focus_editor_on_click = focus_editor_on_click
         self._last_text: str | None = None
         self._following_preview_until = 0.0
         editor.textChanged.connect(self.submit)
@@ -667,10 +681,19 @@ class PreviewConnection(QObject):
             editor.visibleLineChanged.connect(self._editor_scrolled)
         preview.sourceLineVisible.connect(self._preview_scrolled)
         preview.sourceLineClicked.connect(self._preview_clicked)
+        preview.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.preview and event.type() == QEvent.Type.Show:
+            self.submit()
+        return False
 
     @Slot()
     def submit(self) -> int | None:
-        """Send the editor's text to the worker (skipped when it did not change)."""
+        """Send the editor's text to the worker (skipped when it did not change, or while the
+        preview is hidden). Returns the generation, or None when nothing was sent."""
+        if self.preview.isHidden():
+            return None
         text = self.editor.toPlainText()
         if text == self._last_text:
             return None
@@ -699,7 +722,8 @@ class PreviewConnection(QObject):
     @Slot(int)
     def _preview_clicked(self, line: int) -> None:
         self.editor.goto_line(line)
-        self.editor.setFocus()
+        if self.focus_editor_on_click:
+            self.editor.setFocus()
 
 
 def connect_preview(editor, worker, preview: PreviewView) -> PreviewConnection:

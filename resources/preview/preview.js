@@ -37,6 +37,8 @@
     // A <template> parses without running anything: no scripts, no handlers, no loads yet.
     const t = document.createElement("template");
     t.innerHTML = html;
+    // A <meta http-equiv="refresh"> would try to take the preview away (and be refused).
+    for (const m of t.content.querySelectorAll("meta[http-equiv]")) m.remove();
     return Array.from(t.content.childNodes);
   }
 

@@ -345,13 +345,16 @@ def test_a_posts_scripts_do_not_run_unless_embeds_are_on(qtbot, wired):
     title = js(preview, qtbot, "document.title")
     post = (
         "Text before.\n\n"
+        '<meta http-equiv="refresh" content="0; url=https://example.com/">\n\n'
         "<script>document.title = 'pwned'</script>\n\n"
         '<img src="x" onerror="document.title = \'pwned by onerror\'">\n\n'
         "Text after.\n"
     )
+    url = preview.url()
     show_text(qtbot, editor, preview, post)
     qtbot.wait(300)
     assert js(preview, qtbot, "document.title") == title
+    assert preview.url() == url  # the meta refresh did not take the preview away
     assert "Text after." in js(preview, qtbot, "document.body.innerText")
     # The page's world cannot see the preview's code or its channel.
     preview.set_embeds_enabled(True)
@@ -391,6 +394,12 @@ def test_links_open_outside_and_the_preview_stays(qtbot, wired):
     qtbot.wait(200)
     assert preview.url() == url_before
     assert "a link" in js(preview, qtbot, "document.body.innerText")
+    # A reload after a refused navigation still gets the preview's code (see _on_load_finished).
+    preview.set_embeds_enabled(True)
+    qtbot.waitUntil(lambda: "a link" in js(preview, qtbot, "document.body.innerText"))
+    with qtbot.waitSignal(preview.painted, timeout=10_000):
+        show_text(qtbot, editor, preview, "[another link](https://example.com/other)\n")
+    assert "another link" in js(preview, qtbot, "document.body.innerText")
 
 
 def background(preview, qtbot) -> QColor:
@@ -538,3 +547,16 @@ def test_preview_modules_load_no_database_or_markdown_at_start_up():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_hidden_preview_renders_nothing_until_shown(qtbot, wired):
+    editor, preview, connection = wired
+    show_text(qtbot, editor, preview, "First.\n")
+    preview.hide()
+    generation = connection.worker.generation
+    editor.setPlainText("Second.\n")
+    qtbot.wait(100)
+    assert connection.worker.generation == generation
+    with qtbot.waitSignal(preview.painted, timeout=10_000):
+        preview.show()
+    assert "Second." in js(preview, qtbot, "document.body.innerText")
