@@ -18,6 +18,9 @@
   the real app instead as soon as the app's start-up probe (DESKTOP_BLOG_STARTUP_PROBE) prints
   a ``preview <ms>`` line.
 
+- ``startup_webengine_floor_ms`` (context, not a goal): the same clock for a bare QWebEngineView
+  showing a one-line page, measured alternately with the runs above so both see the same load.
+
 Posts come from ``benchmarks/postgen.py`` (headings, lists, tables, fenced code).
 Goals: median <= 50 ms (5k), <= 100 ms (50k), start-up <= 450 ms.
 Run: ``python benchmarks/bench_preview.py`` (or ``make bench BENCH=preview``).
@@ -186,6 +189,43 @@ def startup_child(post_file: str) -> None:
     app.exec()
 
 
+def floor_child() -> None:
+    """The least any QtWebEngine start-up costs here: a bare view shows a one-line page.
+    Prints ``preview <ms>`` from DESKTOP_BLOG_T0 to the page's first painted frame."""
+    t0 = float(os.environ["DESKTOP_BLOG_T0"])
+    _child_env()
+    from PySide6.QtWebEngineCore import QWebEngineScript
+    from PySide6.QtWebEngineWidgets import QWebEngineView
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    view = QWebEngineView()
+    view.resize(*SIZE)
+    view.show()
+    world = QWebEngineScript.ScriptWorldId.ApplicationWorld
+
+    def loaded(_ok: bool) -> None:
+        # Polled: without the preview's channel there is no call back from the page.
+        view.page().runJavaScript(
+            "requestAnimationFrame(() => setTimeout(() => window.__p = 1)); 1", world
+        )
+        poll()
+
+    def poll() -> None:
+        view.page().runJavaScript("window.__p === 1", world, done)
+
+    def done(painted) -> None:
+        if painted:
+            print(f"preview {(time.time() - t0) * 1000:.1f}", flush=True)
+            app.quit()
+        else:
+            poll()
+
+    view.page().loadFinished.connect(loaded)
+    view.setHtml("<p>Hello</p>")
+    app.exec()
+
+
 def _run_keystrokes(words: int, samples: int) -> list[float]:
     out = subprocess.run(
         [sys.executable, __file__, "--keystroke", str(words), str(samples)],
@@ -200,11 +240,12 @@ def _run_keystrokes(words: int, samples: int) -> list[float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _startup_once(post_file: Path) -> float:
+def _startup_once(post_file: Path | None) -> float:
     env = _qt_env()
     env["DESKTOP_BLOG_T0"] = repr(time.time())
+    args = ["--startup", str(post_file)] if post_file is not None else ["--floor"]
     out = subprocess.run(
-        [sys.executable, __file__, "--startup", str(post_file)],
+        [sys.executable, __file__, *args],
         capture_output=True,
         text=True,
         env=env,
@@ -225,14 +266,22 @@ def run() -> dict:
         post = Path(tmp) / "post.md"
         post.write_text(generate_post(5_000, seed=0), "utf-8")
         _startup_once(post)  # warm the disk cache; not counted
-        samples = [_startup_once(post) for _ in range(STARTUP_RUNS)]
+        samples, floor = [], []
+        for _ in range(STARTUP_RUNS):  # interleaved, so both see the same load
+            samples.append(_startup_once(post))
+            floor.append(_startup_once(None))
     figures["startup_preview_5k_ms"] = figure(samples) | {"harness": "minimal"}
+    # Not a goal: what a bare QWebEngineView takes to show a one-line page on this machine.
+    figures["startup_webengine_floor_ms"] = figure(floor)
     return figures
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--keystroke"]:
         keystroke_child(int(argv[1]), int(argv[2]))
+        return 0
+    if argv[:1] == ["--floor"]:
+        floor_child()
         return 0
     if argv[:1] == ["--startup"]:
         startup_child(argv[1])

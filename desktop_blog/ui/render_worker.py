@@ -25,6 +25,22 @@ from PySide6.QtCore import QObject, Signal
 log = logging.getLogger(__name__)
 
 
+WARM_UP = -1  # the generation of the warm-up sample, which is never emitted
+WARM_UP_SAMPLE = "\n\n".join(
+    [
+        "# Warm up",
+        "Some *text* with a [link](https://example.com) and `code`.",
+        "- a list\n- of items",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "> a quote",
+        *(
+            f"```{lang}\nx = 1\n```"
+            for lang in ("python", "javascript", "bash", "json", "css", "html")
+        ),
+    ]
+)
+
+
 class Renderer(Protocol):
     def render(self, text: str) -> Any: ...
 
@@ -53,6 +69,7 @@ class RenderWorker(QObject):
         self._generation = 0
         self._busy = False
         self._closed = False
+        self._warm = False
         # Seconds the last render took on the worker thread (diagnostics, benchmarks).
         self.last_render_seconds = 0.0
         self._thread = threading.Thread(target=self._run, name="render", daemon=True)
@@ -79,6 +96,18 @@ class RenderWorker(QObject):
             self._pending = (text, self._generation)
             self._cond.notify()
             return self._generation
+
+    def warm_up(self) -> None:
+        """Make the renderer and render a small sample with code blocks now, on the worker
+        thread, so that the first real render does not pay for importing Markdown, building it
+        and loading the common Pygments lexers (together some hundreds of ms on a cold start).
+        Call it when the text is not there yet (the library is still opening). Skipped when
+        text is already waiting; nothing is emitted."""
+        with self._cond:
+            if self._pending is None and not self._warm:
+                self._warm = True
+                self._pending = (WARM_UP_SAMPLE, WARM_UP)
+                self._cond.notify()
 
     def set_renderer(self, renderer: Renderer) -> None:
         """Use another renderer (for another document, say) from the next render on."""
@@ -127,6 +156,10 @@ class RenderWorker(QObject):
                 self._busy = False
                 if self._closed:
                     return
+            if generation == WARM_UP:
+                if error is None and hasattr(renderer, "reset"):
+                    renderer.reset()  # the sample is no previous version of the post
+                continue
             try:
                 # Emitted from this thread to a QObject of the GUI thread: Qt queues it there.
                 if error is None:

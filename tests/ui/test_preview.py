@@ -173,6 +173,35 @@ def test_worker_renders_off_the_gui_thread_and_coalesces(qtbot):
     assert [g for _, g in got] == sorted(g for _, g in got)
 
 
+def test_warm_up_renders_a_sample_and_reports_nothing(qtbot):
+    class Recording:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+            self.resets = 0
+
+        def render(self, text: str) -> str:
+            self.calls.append(text)
+            return text
+
+        def reset(self) -> None:
+            self.resets += 1
+
+    renderer = Recording()
+    worker = RenderWorker(renderer)
+    got = []
+    worker.rendered.connect(lambda result, gen: got.append(gen))
+    try:
+        worker.warm_up()
+        qtbot.waitUntil(lambda: worker.is_idle() and renderer.resets == 1)
+        assert "```python" in renderer.calls[0]
+        worker.warm_up()  # once is enough
+        generation = worker.submit("the post")
+        qtbot.waitUntil(lambda: got == [generation])
+    finally:
+        worker.close()
+    assert renderer.calls[1:] == ["the post"]
+
+
 def test_a_changed_paragraph_is_swapped_without_reloading_the_page(qtbot, wired):
     editor, preview, _ = wired
     text = long_post(5)
