@@ -57,10 +57,12 @@ class MetadataPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("metadataPanel")
-        form = QFormLayout(self)
-        form.setContentsMargins(10, 8, 10, 8)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 8)
+        form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        outer.addLayout(form)
+        outer.addStretch(1)
 
         self.status = QComboBox()
         for status, label in STATUS_LABELS.items():
@@ -79,7 +81,7 @@ class MetadataPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.schedule)
         row.addWidget(self.scheduled_at, 1)
-        form.addRow("S&chedule", row)
+        form.addRow("Schedule", row)
 
         self.slug = QLineEdit()
         self.slug.setPlaceholderText("from the title")

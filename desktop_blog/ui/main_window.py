@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1200, 760)
-DEFAULT_TREE_WIDTH = 290
-DEFAULT_DETAILS_WIDTH = 300
+DEFAULT_TREE_WIDTH = 260
+DEFAULT_DETAILS_WIDTH = 280
 NO_POST_MESSAGE = "No post is open.\n\nChoose one on the left, or make a new one with Ctrl+N."
 
 

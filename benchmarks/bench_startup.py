@@ -1,0 +1,108 @@
+"""Start-up: process start to main window shown, on an empty library and on 100,000 posts.
+
+Each run starts ``python -m desktop_blog --home DIR`` (offscreen) with DESKTOP_BLOG_T0 set to
+``time.time()`` just before the process is spawned and DESKTOP_BLOG_STARTUP_PROBE=1: the app
+prints ``shown <ms>`` once its window's first frame is painted and ``ready <ms>`` once the
+library is open and the last open post is shown, then quits (DESKTOP_BLOG_EXIT_WHEN_READY=1).
+Empty and 100k runs alternate, so both see the same machine load; one warm-up run of each is
+not counted. Bytecode caching is allowed in the children, as it is for an installed app.
+
+Keys: ``startup_empty_ms``, ``startup_100k_ms`` (shown; the goals are ≤ 200 ms and ≤ 50 ms
+more than empty) and ``startup_ready_empty_ms``, ``startup_ready_100k_ms`` (library open and
+the post in the editor).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.stats import figure  # noqa: E402
+
+RUNS = 9
+N_POSTS = 100_000
+
+
+def start_once(home: Path) -> tuple[float, float]:
+    """(shown ms, ready ms) of one start of the app on ``home``."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"),
+        DESKTOP_BLOG_STARTUP_PROBE="1",
+        DESKTOP_BLOG_EXIT_WHEN_READY="1",
+    )
+    env["DESKTOP_BLOG_T0"] = repr(time.time())
+    out = subprocess.run(
+        [sys.executable, "-m", "desktop_blog", "--home", str(home)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    marks = dict(
+        line.split()[:2] for line in out.stdout.splitlines() if line.startswith(("shown", "ready"))
+    )
+    if out.returncode != 0 or "shown" not in marks or "ready" not in marks:
+        raise RuntimeError(f"start failed (exit {out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return float(marks["shown"]), float(marks["ready"])
+
+
+def big_library(into: Path) -> Path | None:
+    """A copy of the generated 100k library (the generator caches the original)."""
+    try:
+        from benchmarks.genlib import cached_library
+    except ImportError:
+        return None
+    source = cached_library(N_POSTS)
+    home = into / "lib-100k"
+    home.mkdir()
+    for item in source.iterdir():
+        if item.name.startswith("library.sqlite3"):
+            shutil.copy2(item, home / item.name)
+    # Reopen a post, as a user's next start would.
+    (home / "settings.ini").write_text("[state]\nlast_post=1\n")
+    return home
+
+
+def run(runs: int = RUNS) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        tmp_path = Path(tmp)
+        empty = tmp_path / "empty"
+        big = big_library(tmp_path)
+        homes = {"empty": empty} | ({"100k": big} if big is not None else {})
+        shown: dict[str, list[float]] = {k: [] for k in homes}
+        ready: dict[str, list[float]] = {k: [] for k in homes}
+        for home in homes.values():
+            start_once(home)  # warm-up: creates the empty library, fills the disk cache
+        for _ in range(runs):
+            for name, home in homes.items():
+                s, r = start_once(home)
+                shown[name].append(s)
+                ready[name].append(r)
+    figures = {}
+    for name in ("empty", "100k"):
+        if name in shown:
+            figures[f"startup_{name}_ms"] = figure(shown[name])
+            figures[f"startup_ready_{name}_ms"] = figure(ready[name])
+        else:
+            skipped = {"skipped": "benchmarks/genlib.py is not there", "unit": "ms"}
+            figures[f"startup_{name}_ms"] = skipped
+            figures[f"startup_ready_{name}_ms"] = skipped
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
