@@ -186,6 +186,7 @@ class PostTree(QWidget):
 
     def _on_load_failed(self, exc: BaseException) -> None:
         log.warning("could not read the post tree: %s", exc)
+        self._first_paint_done = True  # so that a later refresh() tries again
 
     def _on_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is None or snapshot.generation != self._generation:

@@ -13,6 +13,12 @@ runs on the TaskManager's database worker: the counts (``status_counts`` scans a
 15 ms at 100,000 posts), every search, and the pages of search results (``load_snapshot``,
 applied with ``apply_snapshot``). A snapshot is applied as row removals, moves and insertions,
 never a reset, so the view's selection and expanded folders survive it.
+
+What does grow with the rows loaded: at every layout, QTreeView calls ``index`` and ``flags``
+for each row of an open folder (about 10 µs a row here, against 6.5 µs for a model that does
+nothing). So the first pages cost little, but ``select_post`` of a post 59,000 rows deep (its
+folder loaded down to it) took about 0.8 s. A folder that jumps to a window of rows, with a gap
+row in between, would remove that; not done yet.
 """
 
 from __future__ import annotations
@@ -237,6 +243,7 @@ class PostTreeModel(QAbstractItemModel):
         self._tasks = tasks
         self._next_key = 1
         self._nodes: dict[int, LibraryNode | FolderNode] = {}
+        self._folder_keys: set[int] = set()  # a post's index has its folder's key
         self._libraries: list[LibraryNode] = [self._new_library(None, LOCAL_NAME)]
         self._summaries: OrderedDict[int, core.PostSummary | None] = OrderedDict()
         self._titles: dict[int, str] = {}  # typed but maybe not saved yet
@@ -256,6 +263,7 @@ class PostTreeModel(QAbstractItemModel):
         for status in FOLDER_ORDER:
             folder = FolderNode(self._take_key(), lib, status)
             self._nodes[folder.key] = folder
+            self._folder_keys.add(folder.key)
             lib.folders.append(folder)
         return lib
 
@@ -268,6 +276,7 @@ class PostTreeModel(QAbstractItemModel):
         self._nodes.pop(lib.key, None)
         for folder in lib.folders:
             self._nodes.pop(folder.key, None)
+            self._folder_keys.discard(folder.key)
 
     def _node(self, index: QModelIndex) -> LibraryNode | FolderNode | None:
         """The library or folder an index stands for (None for a post or the root)."""
@@ -346,14 +355,17 @@ class PostTreeModel(QAbstractItemModel):
             if row < len(self._libraries):
                 return self.createIndex(row, 0, 0)
             return QModelIndex()
-        node = self._node(parent)
-        if isinstance(node, LibraryNode):
-            size = len(node.folders)
-        elif isinstance(node, FolderNode) and parent.column() == 0:
-            size = len(node.ids)
-        else:
+        key = parent.internalId()
+        if key:  # a folder's row: a post
+            lib = self._nodes.get(key)
+            if lib.__class__ is LibraryNode and parent.column() == 0:
+                if row < len(lib.folders[parent.row()].ids):
+                    return self.createIndex(row, 0, lib.folders[parent.row()].key)
             return QModelIndex()
-        return self.createIndex(row, 0, node.key) if row < size else QModelIndex()
+        lib_row = parent.row()  # a library's row: a folder
+        if lib_row < len(self._libraries) and parent.column() == 0 and row < len(FOLDER_ORDER):
+            return self.createIndex(row, 0, self._libraries[lib_row].key)
+        return QModelIndex()
 
     def parent(self, index: QModelIndex | None = None):  # type: ignore[override]
         if index is None:  # QObject.parent()
@@ -395,8 +407,7 @@ class PostTreeModel(QAbstractItemModel):
         return False
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        key = index.internalId()
-        if key and isinstance(self._nodes.get(key), FolderNode):
+        if index.internalId() in self._folder_keys:
             return _POST_FLAGS
         return _NODE_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
