@@ -481,15 +481,10 @@ class WordPressRestConnector:
             unknown = sorted(set(ids) - self._known_terms[taxonomy])
         if not unknown:
             return []
-        params = {
-            "include": ",".join(str(i) for i in unknown),
-            "per_page": 100,
-            "_fields": "id",
-        }
         found: set[int] = set()
-        for start in range(0, len(unknown), 100):
+        for start in range(0, len(unknown), 100):  # per_page's limit
             chunk = unknown[start : start + 100]
-            params["include"] = ",".join(str(i) for i in chunk)
+            params = {"include": ",".join(str(i) for i in chunk), "per_page": 100, "_fields": "id"}
             items, _pages = self._get_list(f"wp/v2/{taxonomy}", params)
             found.update(i["id"] for i in items if isinstance(i, dict) and _is_int(i.get("id")))
         with self._lock:
