@@ -378,7 +378,11 @@ class PreviewView(QWebEngineView):
         self._media.set_library(library)
 
     def run_app_js(self, script: str, callback: Callable[[Any], None] | None = None) -> None:
-        """Run ``script`` in the ApplicationWorld (works with page JavaScript off)."""
+        """Run ``script`` in the ApplicationWorld (works with page JavaScript off).
+
+        Measured (PySide6 6.11.3): the callback gets numbers (as float), strings and booleans;
+        arrays, objects and null arrive as ``''``, so return ``JSON.stringify(...)`` for those.
+        """
         if callback is None:
             self.page().runJavaScript(script, APP_WORLD)
         else:
