@@ -8,8 +8,9 @@ Empty and 100k runs alternate, so both see the same machine load; one warm-up ru
 not counted. Bytecode caching is allowed in the children, as it is for an installed app.
 
 Keys: ``startup_empty_ms``, ``startup_100k_ms`` (shown; the goals are ≤ 200 ms and ≤ 50 ms
-more than empty) and ``startup_ready_empty_ms``, ``startup_ready_100k_ms`` (library open and
-the post in the editor).
+more than empty), ``startup_ready_empty_ms``, ``startup_ready_100k_ms`` (library open and
+the post in the editor), and ``startup_bare_pyside_window_ms``: the floor, a bare PySide6
+window of the same size timed the same way, measured in the same rounds.
 """
 
 from __future__ import annotations
@@ -31,9 +32,27 @@ from benchmarks.stats import figure  # noqa: E402
 RUNS = 9
 N_POSTS = 100_000
 
+# The floor: a bare PySide6 window of the same size, timed the same way.
+BARE_WINDOW = """
+import os, sys, time
+t0 = float(os.environ["DESKTOP_BLOG_T0"])
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
 
-def start_once(home: Path) -> tuple[float, float]:
-    """(shown ms, ready ms) of one start of the app on ``home``."""
+class Window(QMainWindow):
+    def paintEvent(self, event):
+        super().paintEvent(event)
+        QTimer.singleShot(0, lambda: (print(f"shown {(time.time() - t0) * 1000:.1f}"), app.quit()))
+
+app = QApplication(sys.argv[:1])
+window = Window()
+window.resize(1200, 760)
+window.show()
+app.exec()
+"""
+
+
+def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
@@ -41,6 +60,21 @@ def start_once(home: Path) -> tuple[float, float]:
         DESKTOP_BLOG_STARTUP_PROBE="1",
         DESKTOP_BLOG_EXIT_WHEN_READY="1",
     )
+    return env
+
+
+def bare_window_once() -> float:
+    env = _env()
+    env["DESKTOP_BLOG_T0"] = repr(time.time())
+    out = subprocess.run(
+        [sys.executable, "-c", BARE_WINDOW], env=env, capture_output=True, text=True, timeout=60
+    )
+    return float(out.stdout.split()[1])
+
+
+def start_once(home: Path) -> tuple[float, float]:
+    """(shown ms, ready ms) of one start of the app on ``home``."""
+    env = _env()
     env["DESKTOP_BLOG_T0"] = repr(time.time())
     out = subprocess.run(
         [sys.executable, "-m", "desktop_blog", "--home", str(home)],
@@ -85,12 +119,14 @@ def run(runs: int = RUNS) -> dict:
         ready: dict[str, list[float]] = {k: [] for k in homes}
         for home in homes.values():
             start_once(home)  # warm-up: creates the empty library, fills the disk cache
+        bare: list[float] = []
         for _ in range(runs):
+            bare.append(bare_window_once())
             for name, home in homes.items():
                 s, r = start_once(home)
                 shown[name].append(s)
                 ready[name].append(r)
-    figures = {}
+    figures = {"startup_bare_pyside_window_ms": figure(bare)}
     for name in ("empty", "100k"):
         if name in shown:
             figures[f"startup_{name}_ms"] = figure(shown[name])
