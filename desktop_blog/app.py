@@ -133,6 +133,9 @@ def open_library_in_window(window: MainWindow, *, set_aside: bool = False) -> No
     last = None if set_aside else window.settings.last_post
 
     def done(opened: Opened) -> None:
+        if window.closed:  # closed while the library was opening
+            opened.library.close()
+            return
         window.set_library(opened.library, opened.post)
         if opened.set_aside is not None:
             window.statusBar().showMessage(
@@ -147,6 +150,8 @@ def open_library_in_window(window: MainWindow, *, set_aside: bool = False) -> No
 
 
 def _open_failed(window: MainWindow, exc: BaseException) -> None:
+    if window.closed:
+        return
     from desktop_blog.core.db import CorruptLibraryError
     from desktop_blog.ui.dialogs.questions import ask_fresh_library
 

@@ -750,6 +750,11 @@ class MainWindow(QMainWindow):
         self._closing_done = True
         event.accept()
 
+    @property
+    def closed(self) -> bool:
+        """The window has been closed (its library closed, its workers stopped)."""
+        return self._closing_done
+
     def _write_rescue_copy(self) -> list[Path]:
         """Unsaved text goes to Markdown files beside the library (or in the temp folder)."""
         import tempfile

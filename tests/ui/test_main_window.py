@@ -327,3 +327,13 @@ def test_python_m_desktop_blog_starts_shows_and_quits(tmp_path: Path):
     assert float(lines["shown"]) <= float(lines["ready"])
     assert (home / db.DB_FILENAME).exists()
     assert (home / "settings.ini").exists()
+
+
+def test_closing_before_the_library_is_open(qtbot, home):
+    window = MainWindow(home)
+    qtbot.addWidget(window)
+    window.show()
+    app.open_library_in_window(window)
+    window.close()  # waits for the worker; the opened library is closed, not shown
+    qtbot.wait(200)
+    assert window.closed and window.library is None
