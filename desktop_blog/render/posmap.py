@@ -2,14 +2,15 @@
 
 ``PosMapExtension`` puts ``data-source-line="N"`` on every top-level block element of the output:
 paragraphs, headings, lists, block quotes, code blocks, tables, rules, definition lists and
-``markdown="1"`` HTML blocks. For a block that Python-Markdown stashes as raw HTML (fenced and
-indented code, which codehilite turns into ``<div class="codehilite">``, and raw HTML blocks that
-start with a tag) the attribute goes into that HTML's first start tag.
+``markdown="1"`` HTML blocks; and on list items, at any depth. For a block that Python-Markdown
+stashes as raw HTML (fenced and indented code, which codehilite turns into
+``<div class="codehilite">``, and raw HTML blocks that start with a tag) the attribute goes into
+that HTML's first start tag.
 
 N is **1-based**: the number of the source line on which the block starts, as an editor shows it
 (plus the ``offset`` option). Lines are counted in the text given to ``convert``, where ``\\n``,
 ``\\r\\n`` and a lone ``\\r`` each end a line (Python-Markdown itself treats a lone ``\\r`` as a
-line break). List items, table rows and blocks nested in quotes get no attribute of their own.
+line break). Table rows, definitions and blocks nested in quotes or list items get none.
 
 How the lines are found, since Python-Markdown keeps no positions:
 
@@ -20,7 +21,8 @@ How the lines are found, since Python-Markdown keeps no positions:
    that notes, for every piece of text it emits, the source position it came from.
 2. The block parser is watched at the top level: every block it takes has a known offset in the
    preprocessed text (blocks are pieces of that text), and every top-level element it creates
-   is tied to the block it was created from.
+   is tied to the block it was created from. A new list item is found by its first line, after
+   the list marker, in the top-level block being parsed.
 
 Without posmap, Python-Markdown gives the same HTML minus the attributes (a test checks this).
 """
@@ -46,6 +48,8 @@ ATTR = "data-source-line"
 
 _FENCE_OPEN = re.compile(r"`{3,}|~{3,}")
 _START_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)(?=[\s/>])")
+# What may come before a list item's text on its line: quote markers, indentation, the marker.
+_ITEM_PREFIX = re.compile(r"[ >]*(?:[*+-]|[0-9]+\.)[ ]+")
 
 
 class _State:
@@ -62,6 +66,8 @@ class _State:
         self.final_len = 0
         self.text: str | None = None  # the preprocessed document, as the block parser saw it
         self.el_pos: dict[etree.Element, int] = {}  # top-level element -> offset in text
+        self.li_pos: dict[etree.Element, int] = {}  # list item -> offset of its first line
+        self.li_cursor = (-1, 0)  # (offset of the top-level block, where to look for items)
         self.frames: list[_Frame] = []
 
 
@@ -130,6 +136,8 @@ class _RootTracker:
     def __call__(self, parent: etree.Element, blocks: list[str]) -> None:
         st = self.ext.state
         if not st.active or parent is not getattr(self.parser, "root", None):
+            if st.active and parent.tag == "li" and parent not in st.li_pos and blocks:
+                self._note_item(parent, blocks[0], st)
             return self.orig(parent, blocks)
         if st.text is None:
             # The first top-level call gets the whole document split at blank lines.
@@ -155,6 +163,25 @@ class _RootTracker:
             self._loop(parent, blocks, frame, st)
         finally:
             st.frames.pop()
+
+    def _note_item(self, li: etree.Element, item: str, st: _State) -> None:
+        """A list processor parses a new item: find its first line in the top-level block."""
+        if not st.frames or st.frames[-1].current is None:
+            return
+        block, pos = st.frames[-1].current
+        first = item.split("\n", 1)[0].strip()
+        if not first:
+            return
+        start = st.li_cursor[1] if st.li_cursor[0] == pos else pos
+        end = pos + len(block)
+        text = st.text or ""
+        while (found := text.find(first, start, end)) >= 0:
+            line_start = text.rfind("\n", 0, found) + 1
+            if _ITEM_PREFIX.fullmatch(text, line_start, found):
+                st.li_pos[li] = found
+                st.li_cursor = (pos, found + len(first))
+                return
+            start = found + 1
 
     def _loop(self, parent: etree.Element, blocks: list[str], frame: _Frame, st: _State) -> None:
         processors = self.parser.blockprocessors
@@ -447,18 +474,24 @@ class _Apply(Treeprocessor):
             starts.append(k + 1)
             k = find("\n", k + 1)
         same = st.final_len == st.p2_len
+
+        def value_at(off: int) -> str:
+            line = bisect.bisect_right(starts, off) - 1
+            if not same:
+                line = min(line, st.p2_len - 1)
+            line = _clamp_map(st.p2_to_p1, line, st.p2_len)
+            line = _clamp_map(st.p1_to_n, line, st.p1_len)
+            return self.ext.format_line(line)
+
+        for li, off in st.li_pos.items():
+            li.set(ATTR, value_at(off))
         stash = self.md.htmlStash.rawHtmlBlocks
         raw = self.md.postprocessors["raw_html"] if "raw_html" in self.md.postprocessors else None
         for el in root:
             off = st.el_pos.get(el)
             if off is None:
                 continue
-            line = bisect.bisect_right(starts, off) - 1
-            if not same:
-                line = min(line, st.p2_len - 1)
-            line = _clamp_map(st.p2_to_p1, line, st.p2_len)
-            line = _clamp_map(st.p1_to_n, line, st.p1_len)
-            value = self.ext.format_line(line)
+            value = value_at(off)
             m = _placeholder_paragraph(el)
             item = stash[int(m.group(1))] if m and int(m.group(1)) < len(stash) else None
             if isinstance(item, etree.Element):

@@ -80,7 +80,7 @@ def test_soft_line_breaks_are_joined_so_wpautop_adds_no_br():
             # The only newline left in a paragraph is the one after a hard break.
             assert "\n" not in inner.replace("<br />\n", ""), inner
     assert "A paragraph wrapped over <em>three</em> lines." in html
-    assert "<li>a list item wrapped</li>" in html
+    assert '<li data-source-line="5">a list item wrapped</li>' in html
     assert "Hard break<br />\nhere <code>code span</code>." in html
     assert "keep\nthese" in html  # code blocks keep their lines
 

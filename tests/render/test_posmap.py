@@ -51,6 +51,12 @@ def test_blocks_split_from_one_paragraph_block():
     ]
 
 
+def test_list_items_at_any_depth_get_their_line():
+    text = "- x\n  y\n- y\n    - nested\n- z\n\n1. one\n\n2. two\n\n    para\n\n> - q1\n> - q2\n"
+    items = re.findall(rf'<li {ATTR}="(\d+)">', md(text, "sane_lists"))
+    assert [int(n) for n in items] == [1, 3, 4, 5, 7, 9, 13, 14]
+
+
 def test_tables_and_definition_lists():
     text = "para\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nTerm\n: definition\n\nTerm 2\n\n: loose\n"
     assert lines_of(md(text, "tables", "def_list")) == [("p", 1), ("table", 3), ("dl", 7)]
