@@ -1,0 +1,400 @@
+"""The outbox: every remote action waits here as an OutboxJob until the sync worker runs it.
+
+Jobs are written with ``enqueue`` in the caller's session, so a local change and the job it causes
+commit (or roll back) together. Like the other core operations, nothing here commits.
+
+States
+------
+- ``pending``: waiting to run; ``next_attempt_at`` (when set) is the earliest time to try again.
+  A retryable failure (offline, timeout, 5xx, 429) puts the job back here with a backoff.
+- ``running``: the worker took it. A job found "running" when a worker starts was interrupted
+  (crash, power cut): ``recover_interrupted`` puts it back to pending, and the worker's retry rule
+  (look for a lost create before creating again) makes running it twice safe.
+- ``done``, ``cancelled``: finished.
+- ``failed``: the blog refused it for a reason another attempt will not fix (bad data, wrong
+  password, missing post). It waits for the user: ``retry`` or ``cancel``.
+- ``conflict``: the post changed on the blog since it was last synced; nothing was written. The
+  job's payload holds ``conflict`` (base, local and remote texts) for the UI, and
+  ``core.conflicts`` resolves it.
+
+Order
+-----
+Jobs of one blog run strictly in the order they were made (by id): the blog's oldest unfinished
+job goes first, and while it waits for its retry time every later job of that blog waits too
+(offline, they all wait). A job that needs the user (failed, conflict) holds back the later jobs
+of the same post only, so one conflict does not stop the rest of the blog. Housekeeping jobs
+(``HOUSEKEEPING``, e.g. the delayed duplicate check after a retried create) hold back nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .models import OutboxJob, utcnow
+
+PENDING = "pending"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+CONFLICT = "conflict"
+STATES = (PENDING, RUNNING, DONE, FAILED, CANCELLED, CONFLICT)
+#: States in which a job is still to be dealt with.
+OPEN_STATES = (PENDING, RUNNING, FAILED, CONFLICT)
+#: States that wait for the user.
+NEEDS_USER = (FAILED, CONFLICT)
+
+#: Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats.
+BACKOFF = (5, 30, 120, 600)
+
+#: Operations that never hold back later jobs.
+HOUSEKEEPING = frozenset({"resolve_duplicates"})
+
+
+class JobNotFound(LookupError):
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"There is no outbox job with id {job_id}.")
+        self.job_id = job_id
+
+
+class JobStateError(ValueError):
+    """The job is not in a state that allows this (for example cancelling a finished job)."""
+
+
+@dataclass(frozen=True)
+class JobData:
+    """An outbox job, detached from the session."""
+
+    id: int
+    blog_id: int
+    post_id: int | None
+    comment_id: int | None
+    operation: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    last_error: str | None
+    idempotency_key: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+
+    @property
+    def conflict(self) -> dict[str, Any] | None:
+        return self.payload.get("conflict")
+
+
+def _data(job: OutboxJob) -> JobData:
+    return JobData(
+        id=job.id,
+        blog_id=job.blog_id,
+        post_id=job.post_id,
+        comment_id=job.comment_id,
+        operation=job.operation,
+        payload=copy.deepcopy(job.payload or {}),
+        state=job.state,
+        attempts=job.attempts,
+        last_error=job.last_error,
+        idempotency_key=job.idempotency_key,
+        created_at=job.created_at,
+        next_attempt_at=job.next_attempt_at,
+    )
+
+
+def _load(session: Session, job_id: int) -> OutboxJob:
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
+def backoff_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds to wait after ``attempts`` failed attempts; a server's Retry-After is honoured
+    when it asks for longer."""
+    delay = float(BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1])
+    if retry_after is not None and retry_after > delay:
+        delay = float(retry_after)
+    return delay
+
+
+def enqueue(
+    session: Session,
+    blog_id: int,
+    operation: str,
+    *,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    not_before: datetime | None = None,
+) -> JobData:
+    """A new pending job, in the caller's transaction (flushed, not committed)."""
+    job = OutboxJob(
+        blog_id=blog_id,
+        post_id=post_id,
+        comment_id=comment_id,
+        operation=operation,
+        payload=dict(payload or {}),
+        state=PENDING,
+        attempts=0,
+        created_at=utcnow(),
+        next_attempt_at=not_before,
+    )
+    if idempotency_key is not None:
+        job.idempotency_key = idempotency_key
+    session.add(job)
+    session.flush()
+    return _data(job)
+
+
+def get_job(session: Session, job_id: int) -> JobData:
+    return _data(_load(session, job_id))
+
+
+def _open_jobs(session: Session, blog_id: int | None) -> list[OutboxJob]:
+    stmt = select(OutboxJob).where(OutboxJob.state.in_(OPEN_STATES))
+    if blog_id is not None:
+        stmt = stmt.where(OutboxJob.blog_id == blog_id)
+    return list(session.scalars(stmt.order_by(OutboxJob.id)))
+
+
+def _runnable_heads(jobs: Sequence[OutboxJob]) -> list[tuple[OutboxJob, bool]]:
+    """For each blog, the job that may run next and whether something else holds it back.
+
+    Returns (job, blocked_by_wait) pairs for pending jobs that the order rules let through.
+    """
+    heads: list[tuple[OutboxJob, bool]] = []
+    blocked_blogs: set[int] = set()
+    blocked_posts: set[tuple[int, int | None]] = set()
+    found_blogs: set[int] = set()
+    for job in jobs:  # ordered by id
+        if job.blog_id in blocked_blogs or job.blog_id in found_blogs:
+            continue
+        housekeeping = job.operation in HOUSEKEEPING
+        if job.state in NEEDS_USER:
+            if not housekeeping and job.post_id is not None:
+                blocked_posts.add((job.blog_id, job.post_id))
+            elif not housekeeping:
+                blocked_blogs.add(job.blog_id)
+            continue
+        if job.post_id is not None and (job.blog_id, job.post_id) in blocked_posts:
+            continue
+        if job.state == RUNNING:
+            if not housekeeping:
+                blocked_blogs.add(job.blog_id)
+            continue
+        # pending
+        if housekeeping:
+            heads.append((job, False))
+            continue
+        heads.append((job, True))
+        found_blogs.add(job.blog_id)
+    return heads
+
+
+def due_jobs(session: Session, blog_id: int | None = None, now: datetime | None = None) -> list:
+    """The jobs that may run now, at most one ordinary job per blog (plus due housekeeping)."""
+    now = now or utcnow()
+    out = []
+    for job, _ in _runnable_heads(_open_jobs(session, blog_id)):
+        if job.next_attempt_at is None or job.next_attempt_at <= now:
+            out.append(_data(job))
+    return out
+
+
+def next_due_job(
+    session: Session, blog_id: int | None = None, now: datetime | None = None
+) -> JobData | None:
+    """The oldest job that may run now (order rules above), or None."""
+    due = due_jobs(session, blog_id, now)
+    return min(due, key=lambda j: j.id) if due else None
+
+
+def next_wake(session: Session, blog_id: int | None = None) -> datetime | None:
+    """When the earliest waiting job becomes due (None: nothing waits for a time)."""
+    times = [
+        job.next_attempt_at
+        for job, _ in _runnable_heads(_open_jobs(session, blog_id))
+        if job.next_attempt_at is not None
+    ]
+    return min(times) if times else None
+
+
+def mark_running(session: Session, job_id: int) -> JobData:
+    """The worker takes the job; counts the attempt."""
+    job = _load(session, job_id)
+    if job.state != PENDING:
+        raise JobStateError(f"job {job_id} is {job.state}, not pending")
+    job.state = RUNNING
+    job.attempts += 1
+    session.flush()
+    return _data(job)
+
+
+def mark_done(session: Session, job_id: int, result: dict[str, Any] | None = None) -> JobData:
+    job = _load(session, job_id)
+    job.state = DONE
+    job.last_error = None
+    job.next_attempt_at = None
+    if result:
+        job.payload = {**(job.payload or {}), "result": result}
+    session.flush()
+    return _data(job)
+
+
+def mark_failed(
+    session: Session,
+    job_id: int,
+    error: str,
+    *,
+    retryable: bool,
+    retry_after: float | None = None,
+    now: datetime | None = None,
+) -> JobData:
+    """Record a failed attempt. Retryable: back to pending after a backoff (Retry-After honoured);
+    otherwise the job is ``failed`` and waits for the user."""
+    job = _load(session, job_id)
+    job.last_error = error
+    if retryable:
+        delay = backoff_delay(job.attempts, retry_after)
+        job.state = PENDING
+        job.next_attempt_at = (now or utcnow()) + timedelta(seconds=delay)
+    else:
+        job.state = FAILED
+        job.next_attempt_at = None
+    session.flush()
+    return _data(job)
+
+
+def mark_conflict(session: Session, job_id: int, conflict: dict[str, Any], message: str) -> JobData:
+    """The remote post changed: nothing was written; ``conflict`` (JSON-able) is kept for the UI."""
+    job = _load(session, job_id)
+    job.state = CONFLICT
+    job.last_error = message
+    job.next_attempt_at = None
+    job.payload = {**(job.payload or {}), "conflict": conflict}
+    session.flush()
+    return _data(job)
+
+
+def update_payload(session: Session, job_id: int, **changes: Any) -> JobData:
+    job = _load(session, job_id)
+    job.payload = {**(job.payload or {}), **changes}
+    session.flush()
+    return _data(job)
+
+
+def cancel(session: Session, job_id: int) -> JobData:
+    """Give up a job that has not finished. A running job cannot be cancelled (it may already
+    have reached the blog); cancel it after it comes back."""
+    job = _load(session, job_id)
+    if job.state in (DONE, CANCELLED):
+        return _data(job)
+    if job.state == RUNNING:
+        raise JobStateError("The job is running now; cancel it when it has finished.")
+    job.state = CANCELLED
+    job.next_attempt_at = None
+    session.flush()
+    return _data(job)
+
+
+def retry(session: Session, job_id: int, *, reset_conflict: bool = True) -> JobData:
+    """Run a failed, conflicting or cancelled job again, now."""
+    job = _load(session, job_id)
+    if job.state in (DONE, RUNNING):
+        raise JobStateError(f"job {job_id} is {job.state}; there is nothing to retry")
+    job.state = PENDING
+    job.next_attempt_at = None
+    if reset_conflict and job.payload and "conflict" in job.payload:
+        job.payload = {k: v for k, v in job.payload.items() if k != "conflict"}
+    session.flush()
+    return _data(job)
+
+
+def recover_interrupted(session: Session) -> int:
+    """Put jobs left ``running`` (by a worker that died) back to pending; returns how many."""
+    result = session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.state == RUNNING)
+        .values(state=PENDING, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return result.rowcount or 0
+
+
+def list_jobs(
+    session: Session,
+    blog_id: int | None = None,
+    states: Iterable[str] | None = None,
+    post_id: int | None = None,
+    limit: int | None = 500,
+) -> list[JobData]:
+    """Jobs for the UI, oldest first (default: those not finished)."""
+    wanted = tuple(states) if states is not None else OPEN_STATES
+    stmt = select(OutboxJob).where(OutboxJob.state.in_(wanted))
+    if blog_id is not None:
+        stmt = stmt.where(OutboxJob.blog_id == blog_id)
+    if post_id is not None:
+        stmt = stmt.where(OutboxJob.post_id == post_id)
+    stmt = stmt.order_by(OutboxJob.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_data(j) for j in session.scalars(stmt)]
+
+
+def counts(session: Session, blog_id: int | None = None) -> dict[str, int]:
+    """How many jobs are in each state (for "3 waiting, 1 failed")."""
+    stmt = select(OutboxJob.state, func.count()).group_by(OutboxJob.state)
+    if blog_id is not None:
+        stmt = stmt.where(OutboxJob.blog_id == blog_id)
+    out = dict.fromkeys(STATES, 0)
+    for state, n in session.execute(stmt):
+        out[state] = n
+    return out
+
+
+__all__ = [
+    "BACKOFF",
+    "CANCELLED",
+    "CONFLICT",
+    "DONE",
+    "FAILED",
+    "HOUSEKEEPING",
+    "JobData",
+    "JobNotFound",
+    "JobStateError",
+    "OPEN_STATES",
+    "PENDING",
+    "RUNNING",
+    "backoff_delay",
+    "cancel",
+    "counts",
+    "due_jobs",
+    "enqueue",
+    "get_job",
+    "list_jobs",
+    "mark_conflict",
+    "mark_done",
+    "mark_failed",
+    "mark_running",
+    "next_due_job",
+    "next_wake",
+    "recover_interrupted",
+    "retry",
+    "update_payload",
+]
+
+
+def find_by_key(session: Session, idempotency_key: str) -> JobData | None:
+    """The job that carries this idempotency key (the oldest, if a housekeeping job shares it)."""
+    job = session.scalars(
+        select(OutboxJob).where(OutboxJob.idempotency_key == idempotency_key).order_by(OutboxJob.id)
+    ).first()
+    return _data(job) if job is not None else None

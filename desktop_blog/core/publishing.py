@@ -1,0 +1,543 @@
+"""The local side of publishing: what the user asks for, and what the sync worker records.
+
+User actions (``request_publish``, ``request_update``, ``request_unpublish``, ``request_trash``)
+change the post and write the OutboxJob that carries the change to the blog, in the caller's
+transaction: commit once and both are kept, roll back and neither is. The worker
+(``publish/sync.py``) reads posts through ``load_for_publish`` and records what the blog answered
+through ``record_published``, ``record_media_upload``, ``record_term`` and ``apply_pulled``; all
+of them take a Session and return plain dataclasses, and none commits.
+
+Outbox operations written here (``OutboxJob.operation``):
+
+- ``publish``: create the remote post, or update it, with the status in ``payload["status"]``
+  ("publish", "draft" or "future") and the date in ``payload["date"]`` (ISO 8601, UTC).
+- ``update``: write the current text, keeping the post's status. Skipped (nothing is sent) when
+  title and body equal the last-synced copy: a pulled post the user has not edited is never
+  republished.
+- ``trash``: move the remote post to the blog's trash.
+- ``resolve_duplicates``: housekeeping after a retried create (see ``publish/base.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from . import library, outbox
+from .models import (
+    DRAFT,
+    PUBLISHED,
+    SCHEDULED,
+    TRASH,
+    Blog,
+    Category,
+    Media,
+    Post,
+    Tag,
+    utcnow,
+)
+
+PUBLISH = "publish"
+UPDATE = "update"
+TRASH_OP = "trash"
+RESOLVE_DUPLICATES = "resolve_duplicates"
+POST_OPERATIONS = (PUBLISH, UPDATE, TRASH_OP)
+
+#: Remote statuses a publish request may ask for.
+REQUEST_STATUSES = ("publish", "draft", "future")
+
+_LOCAL_STATUS = {
+    "publish": PUBLISHED,
+    "future": SCHEDULED,
+    "draft": DRAFT,
+    "pending": DRAFT,
+    "private": PUBLISHED,
+    "trash": TRASH,
+}
+_REMOTE_STATUS = {PUBLISHED: "publish", SCHEDULED: "future", DRAFT: "draft"}
+
+
+class PublishRequestError(ValueError):
+    """A publish request that cannot be made (a sentence for the user)."""
+
+
+@dataclass(frozen=True)
+class BlogAccount:
+    """What a connector needs to know about a blog (the secret lives elsewhere)."""
+
+    id: int
+    name: str
+    kind: str
+    url: str
+    api_url: str | None
+    username: str
+    last_synced_at: datetime | None = None
+
+
+def _account(blog: Blog) -> BlogAccount:
+    return BlogAccount(
+        blog.id, blog.name, blog.kind, blog.url, blog.api_url, blog.username, blog.last_synced_at
+    )
+
+
+def get_blog_account(session: Session, blog_id: int) -> BlogAccount:
+    blog = session.get(Blog, blog_id)
+    if blog is None:
+        raise LookupError(f"There is no blog with id {blog_id}.")
+    return _account(blog)
+
+
+def blog_account_by_name(session: Session, name: str) -> BlogAccount:
+    """The blog of that name (case-insensitive), or LookupError naming the blogs there are."""
+    blogs = list(session.scalars(select(Blog).order_by(Blog.name)))
+    for blog in blogs:
+        if blog.name == name:
+            return _account(blog)
+    for blog in blogs:
+        if blog.name.lower() == name.lower():
+            return _account(blog)
+    known = ", ".join(b.name for b in blogs) or "none yet"
+    raise LookupError(f"There is no blog named {name!r} (blogs: {known}).")
+
+
+def list_blog_accounts(session: Session) -> list[BlogAccount]:
+    return [_account(b) for b in session.scalars(select(Blog).order_by(Blog.name))]
+
+
+# --- User actions --------------------------------------------------------------------------------
+
+
+def _aware_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise PublishRequestError("Give the date with a time zone (for example 2030-01-01T10:00Z).")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _post(session: Session, post_id: int) -> Post:
+    post = session.get(
+        Post, post_id, options=[selectinload(Post.tags), selectinload(Post.categories)]
+    )
+    if post is None:
+        raise library.PostNotFound(post_id)
+    return post
+
+
+def _attach_to_blog(session: Session, post: Post, blog_id: int) -> None:
+    """A post of the local library joins the blog (its tags and categories become the blog's)."""
+    if session.get(Blog, blog_id) is None:
+        raise PublishRequestError(f"There is no blog with id {blog_id}.")
+    if post.blog_id == blog_id:
+        return
+    if post.blog_id is not None:
+        raise PublishRequestError(
+            "This post belongs to another blog; duplicate it to publish it on this one."
+        )
+    tags = [t.name for t in post.tags]
+    categories = [c.name for c in post.categories]
+    post.blog_id = blog_id
+    session.flush()
+    library.update_post(session, post.id, tags=tags, categories=categories)
+
+
+def request_publish(
+    session: Session,
+    post_id: int,
+    blog_id: int,
+    status: str = "publish",
+    date: datetime | None = None,
+) -> outbox.JobData:
+    """Publish (``status="publish"``), schedule (``"future"`` with a ``date`` in the future) or
+    save as a remote draft (``"draft"``): the post's local status changes and a ``publish`` job
+    is written, in the caller's transaction."""
+    if status not in REQUEST_STATUSES:
+        raise PublishRequestError(
+            f"Unknown status {status!r}: use one of {', '.join(REQUEST_STATUSES)}."
+        )
+    when = _aware_utc(date) if date is not None else None
+    if status == "future":
+        if when is None:
+            raise PublishRequestError("A scheduled post needs a date (--date).")
+        if when <= utcnow():
+            raise PublishRequestError(
+                f"The date {when:%Y-%m-%d %H:%M} UTC is in the past; publish now instead."
+            )
+    post = _post(session, post_id)
+    if post.status == TRASH:
+        raise PublishRequestError("The post is in the trash; restore it before publishing.")
+    _attach_to_blog(session, post, blog_id)
+    local = _LOCAL_STATUS[status]
+    changes: dict = {"status": local}
+    changes["scheduled_at"] = when if status == "future" else None
+    library.update_post(session, post_id, **changes)
+    payload = {"status": status, "date": when.isoformat() if when else None}
+    return outbox.enqueue(session, blog_id, PUBLISH, post_id=post_id, payload=payload)
+
+
+def _blog_of(post: Post) -> int:
+    if post.blog_id is None:
+        raise PublishRequestError("This post belongs to no blog yet; publish it to one first.")
+    return post.blog_id
+
+
+def request_update(session: Session, post_id: int) -> outbox.JobData:
+    """Send the post's current text to its blog, keeping its status there."""
+    post = _post(session, post_id)
+    return outbox.enqueue(session, _blog_of(post), UPDATE, post_id=post_id)
+
+
+def request_unpublish(session: Session, post_id: int) -> outbox.JobData:
+    """Take a published or scheduled post back to a draft, here and on the blog."""
+    post = _post(session, post_id)
+    blog_id = _blog_of(post)
+    library.update_post(session, post_id, status=DRAFT, scheduled_at=None)
+    return outbox.enqueue(
+        session, blog_id, PUBLISH, post_id=post_id, payload={"status": "draft", "date": None}
+    )
+
+
+def request_trash(session: Session, post_id: int) -> outbox.JobData | None:
+    """Move the post to the trash here (a revision is kept) and on the blog.
+
+    No job for a post that never reached the blog and has no job that would put it there.
+    """
+    post = _post(session, post_id)
+    blog_id = post.blog_id
+    pending = (
+        outbox.list_jobs(session, blog_id=blog_id, post_id=post_id) if blog_id is not None else []
+    )
+    library.trash_post(session, post_id)
+    if blog_id is None or (post.remote_id is None and not pending):
+        return None
+    return outbox.enqueue(session, blog_id, TRASH_OP, post_id=post_id)
+
+
+# --- What the worker reads and records ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermRef:
+    taxonomy: str  # "categories" or "tags"
+    name: str
+    remote_id: int | None
+
+
+@dataclass(frozen=True)
+class PostForPublish:
+    """A post as the worker sends it: text, status, terms with their remote ids, and the base
+    of the conflict check."""
+
+    id: int
+    uuid: str
+    blog_id: int | None
+    kind: str
+    title: str
+    body: str
+    slug: str
+    excerpt: str
+    status: str
+    scheduled_at: datetime | None
+    remote_id: int | None
+    remote_modified: datetime | None
+    synced_title: str | None
+    synced_body: str | None
+    terms: list[TermRef] = field(default_factory=list)
+    featured_media_uuid: str | None = None
+
+    @property
+    def remote_status(self) -> str:
+        return _REMOTE_STATUS.get(self.status, "draft")
+
+    @property
+    def unchanged_since_sync(self) -> bool:
+        return self.synced_body is not None and (
+            self.title == (self.synced_title or "") and self.body == self.synced_body
+        )
+
+
+def load_for_publish(session: Session, post_id: int) -> PostForPublish:
+    post = _post(session, post_id)
+    terms = [TermRef("categories", c.name, _int(c.remote_id)) for c in post.categories]
+    terms += [TermRef("tags", t.name, _int(t.remote_id)) for t in post.tags]
+    featured = session.get(Media, post.featured_media_id) if post.featured_media_id else None
+    return PostForPublish(
+        id=post.id,
+        uuid=post.uuid,
+        blog_id=post.blog_id,
+        kind=post.kind,
+        title=post.title,
+        body=post.body,
+        slug=post.slug,
+        excerpt=post.excerpt,
+        status=post.status,
+        scheduled_at=post.scheduled_at,
+        remote_id=_int(post.remote_id),
+        remote_modified=post.remote_modified,
+        synced_title=post.synced_title,
+        synced_body=post.synced_body,
+        terms=terms,
+        featured_media_uuid=featured.uuid if featured else None,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class MediaForUpload:
+    """A library image and, when this blog has it already, its remote id and URL."""
+
+    uuid: str
+    filename: str
+    mime_type: str
+    remote_id: int | None
+    remote_url: str | None
+
+
+def media_for_blog(session: Session, blog_id: int, uuid: str) -> MediaForUpload | None:
+    """The image with this uuid, with its upload to ``blog_id`` if there is one.
+
+    The Media table holds one upload per image: an image uploaded to another blog counts as not
+    uploaded here (and uploading it here moves the record; see ``record_media_upload``).
+    """
+    media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
+    if media is None:
+        return None
+    here = media.blog_id == blog_id and media.remote_id and media.remote_url
+    return MediaForUpload(
+        uuid=media.uuid,
+        filename=media.filename,
+        mime_type=media.mime_type,
+        remote_id=_int(media.remote_id) if here else None,
+        remote_url=media.remote_url if here else None,
+    )
+
+
+def media_bytes(session: Session, uuid: str) -> bytes | None:
+    return session.scalars(select(Media.data).where(Media.uuid == uuid)).first()
+
+
+def record_media_upload(
+    session: Session, blog_id: int, uuid: str, remote_id: int, remote_url: str
+) -> None:
+    media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
+    if media is None:
+        return
+    media.blog_id = blog_id
+    media.remote_id = str(remote_id)
+    media.remote_url = remote_url
+    session.flush()
+
+
+def record_term(
+    session: Session,
+    blog_id: int,
+    taxonomy: str,
+    name: str,
+    remote_id: int,
+    slug: str = "",
+    parent_remote_id: int = 0,
+) -> None:
+    """The blog's id for a category or tag (made here when it is new)."""
+    model = Category if taxonomy == "categories" else Tag
+    rows = session.scalars(select(model).where(model.blog_id == blog_id))
+    by_remote = None
+    by_name = None
+    for row in rows:
+        if row.remote_id == str(remote_id):
+            by_remote = row
+        if row.name.lower() == name.lower():
+            by_name = row
+    row = by_name or by_remote
+    if row is None:
+        row = model(blog_id=blog_id, name=name, slug=slug or library.slugify(name))
+        session.add(row)
+    row.remote_id = str(remote_id)
+    if slug:
+        row.slug = slug
+    if model is Category and parent_remote_id:
+        parent = session.scalars(
+            select(Category).where(
+                Category.blog_id == blog_id, Category.remote_id == str(parent_remote_id)
+            )
+        ).first()
+        row.parent_id = parent.id if parent is not None else None
+    session.flush()
+
+
+def term_names(session: Session, blog_id: int, taxonomy: str, remote_ids: Iterable[int]) -> dict:
+    """{remote id: name} for the ones this blog's terms know."""
+    model = Category if taxonomy == "categories" else Tag
+    wanted = [str(i) for i in remote_ids]
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(model).where(model.blog_id == blog_id, model.remote_id.in_(wanted))
+    )
+    return {int(r.remote_id): r.name for r in rows}
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    """What the blog answered for a post (core's view of publish's RemotePost)."""
+
+    remote_id: int
+    status: str
+    modified_gmt: datetime
+    date_gmt: datetime | None = None
+    link: str = ""
+
+
+def record_published(
+    session: Session,
+    post_id: int,
+    result: RemoteResult,
+    sent_title: str,
+    sent_body: str,
+) -> library.PostData:
+    """After a create or update: the remote id, the blog's modified time (the base of the next
+    conflict check) and the text sent (the last-synced copy). Text edited while the request ran
+    stays as it is, and shows as not yet synced."""
+    post = _post(session, post_id)
+    post.remote_id = str(result.remote_id)
+    post.remote_modified = result.modified_gmt
+    post.synced_title = sent_title
+    post.synced_body = sent_body
+    local = _LOCAL_STATUS.get(result.status)
+    if local is not None and post.status != TRASH:
+        post.status = local
+        if local == PUBLISHED and post.published_at is None:
+            post.published_at = result.date_gmt or utcnow()
+        if local == SCHEDULED:
+            post.scheduled_at = result.date_gmt
+    session.flush()
+    return library.get_post(session, post_id)
+
+
+def set_remote_base(session: Session, post_id: int, remote_modified: datetime) -> None:
+    post = _post(session, post_id)
+    post.remote_modified = remote_modified
+    session.flush()
+
+
+# --- Pulling ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PulledPost:
+    """A post fetched from the blog, with its text already converted to Markdown."""
+
+    remote_id: int
+    kind: str
+    title: str
+    content_html: str
+    markdown: str
+    excerpt: str
+    slug: str
+    status: str
+    date_gmt: datetime | None
+    modified_gmt: datetime
+    categories: Sequence[str] = ()
+    tags: Sequence[str] = ()
+
+
+#: What ``apply_pulled`` did.
+PULL_NEW = "new"
+PULL_UPDATED = "updated"
+PULL_UNCHANGED = "unchanged"
+PULL_KEPT_LOCAL = "kept-local"  # edited here and there: the next update reports the conflict
+
+
+def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[str, int]:
+    """Store a fetched post: new ones are added; one the user has not edited since the last sync
+    takes the blog's version (a revision of the old text is kept); one edited here keeps the
+    local text, and the conflict shows when it is next sent. Returns (what happened, post id)."""
+    post = session.scalars(
+        select(Post)
+        .where(Post.blog_id == blog_id, Post.remote_id == str(pulled.remote_id))
+        .options(selectinload(Post.tags), selectinload(Post.categories))
+    ).first()
+    if post is not None and post.remote_modified == pulled.modified_gmt:
+        return PULL_UNCHANGED, post.id
+    if post is None:
+        data = library.create_post(
+            session, pulled.title, pulled.markdown, blog_id=blog_id, kind=pulled.kind
+        )
+        post = _post(session, data.id)
+        outcome = PULL_NEW
+    else:
+        edited = post.synced_body is None or (
+            post.body != post.synced_body or post.title != (post.synced_title or "")
+        )
+        if edited:
+            return PULL_KEPT_LOCAL, post.id
+        if post.body != pulled.markdown or post.title != pulled.title:
+            library.snapshot(session, post.id, "before-pull")
+        outcome = PULL_UPDATED
+    post.title = pulled.title
+    post.body = pulled.markdown
+    post.original_html = pulled.content_html
+    post.synced_title = pulled.title
+    post.synced_body = pulled.markdown
+    post.remote_id = str(pulled.remote_id)
+    post.remote_modified = pulled.modified_gmt
+    status = _LOCAL_STATUS.get(pulled.status, DRAFT)
+    library.update_post(
+        session,
+        post.id,
+        slug=pulled.slug,
+        excerpt=pulled.excerpt,
+        status=status,
+        scheduled_at=pulled.date_gmt if status == SCHEDULED else None,
+        **({"tags": list(pulled.tags), "categories": list(pulled.categories)}),
+    )
+    if status == PUBLISHED and pulled.date_gmt is not None:
+        post.published_at = pulled.date_gmt
+    session.flush()
+    return outcome, post.id
+
+
+def set_last_synced(session: Session, blog_id: int, moment: datetime) -> None:
+    blog = session.get(Blog, blog_id)
+    if blog is not None:
+        blog.last_synced_at = moment
+        session.flush()
+
+
+__all__ = [
+    "PUBLISH",
+    "RESOLVE_DUPLICATES",
+    "TRASH_OP",
+    "UPDATE",
+    "BlogAccount",
+    "MediaForUpload",
+    "PostForPublish",
+    "PublishRequestError",
+    "PulledPost",
+    "RemoteResult",
+    "TermRef",
+    "apply_pulled",
+    "blog_account_by_name",
+    "get_blog_account",
+    "list_blog_accounts",
+    "load_for_publish",
+    "media_bytes",
+    "media_for_blog",
+    "record_media_upload",
+    "record_published",
+    "record_term",
+    "request_publish",
+    "request_trash",
+    "request_unpublish",
+    "request_update",
+    "set_last_synced",
+    "set_remote_base",
+    "term_names",
+]
