@@ -1,0 +1,82 @@
+"""HTML written elsewhere (WordPress's editors, other clients) to Markdown for editing here.
+
+The conversion cannot be perfect (HTML says more than Markdown); the original HTML is kept beside
+the post (``Post.original_html``) so nothing is lost. What it does:
+
+- WordPress's block comments (``<!-- wp:paragraph -->``) and our idempotency marker go; other
+  comments go too (they would show as text in Markdown).
+- Content without any ``<p>`` is run through a small ``wpautop``: blank lines separate paragraphs
+  and a single newline is a line break, which is how WordPress displays such content.
+- ``markdownify`` does the rest: ATX headings (``#``), ``-`` bullets, fenced code blocks with
+  the language of a ``language-xyz`` class, ``*`` emphasis.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdownify import MarkdownConverter
+
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_BLOCK_TAG = re.compile(
+    r"<(p|div|h[1-6]|ul|ol|li|pre|blockquote|table|figure|hr|dl|section|article|address|"
+    r"details|form|header|footer|nav|aside|main)\b",
+    re.IGNORECASE,
+)
+_PRE = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_TRAILING = re.compile(r"[ \t]+(?=\n)")
+
+
+def _language(el) -> str:
+    for node in (el, el.find("code") if hasattr(el, "find") else None):
+        if node is None:
+            continue
+        for cls in node.get("class") or []:
+            if cls.startswith("language-"):
+                return cls[len("language-") :]
+            if cls.startswith("lang-"):
+                return cls[len("lang-") :]
+    return ""
+
+
+def autop(text: str) -> str:
+    """Paragraphs for HTML that has none: what WordPress's wpautop shows for such content."""
+    if _BLOCK_TAG.search(text):
+        return text
+    parts = _PRE.split(text)
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a <pre> block: untouched
+            out.append(part)
+            continue
+        for paragraph in _BLANK_LINES.split(part.strip("\n")):
+            paragraph = paragraph.strip()
+            if paragraph:
+                out.append("<p>" + paragraph.replace("\n", "<br />\n") + "</p>")
+    return "\n".join(out)
+
+
+def html_to_markdown(html: str) -> str:
+    """Markdown for editing ``html`` (a post's raw content)."""
+    if not html or not html.strip():
+        return ""
+    cleaned = _COMMENT.sub("", html.replace("\r\n", "\n").replace("\r", "\n"))
+    cleaned = autop(cleaned)
+    converter = MarkdownConverter(
+        heading_style="ATX",
+        bullets="-",
+        strong_em_symbol="*",
+        code_language_callback=_language,
+        escape_underscores=False,
+        escape_misc=False,
+    )
+    markdown = converter.convert(cleaned)
+    # trailing spaces go, except the two of a hard line break
+    markdown = _TRAILING.sub(lambda m: "  " if len(m.group(0)) >= 2 else "", markdown)
+    markdown = _MANY_NEWLINES.sub("\n\n", markdown).strip("\n")
+    return markdown + "\n" if markdown else ""
+
+
+__all__ = ["autop", "html_to_markdown"]

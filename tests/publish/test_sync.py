@@ -1,0 +1,325 @@
+"""The sync worker against the fake WordPress (in process): publish with images and terms,
+schedule, update, trash, pull, and conflicts with their resolutions."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from desktop_blog.core import conflicts, db, library, media, outbox, publishing
+from desktop_blog.core.models import Blog, Post
+from desktop_blog.publish.sync import SyncEngine
+from desktop_blog.publish.wordpress_rest import WordPressRestConnector
+from desktop_blog.render.markdown import render_html
+from tests.fakes.wp_fake import WordPressFake
+
+
+def png(width: int, height: int, shade: int = 0) -> bytes:
+    """A valid, tiny RGB PNG; `shade` makes different images of one size."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    raw = b"".join(b"\0" + bytes([shade]) * (3 * width) for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def add_blog(lib: db.Library, url: str = "http://blog.test", name: str = "Fake") -> int:
+    with lib.session() as s:
+        blog = Blog(name=name, kind="wordpress-rest", url=url, username="admin")
+        blog.api_url = url.rstrip("/") + "/wp-json/"
+        s.add(blog)
+        s.commit()
+        return blog.id
+
+
+def fake_posts(fake: WordPressFake) -> list[dict]:
+    with fake.lock:
+        return [dict(p) for p in fake.posts.values() if p["type"] in ("post", "page")]
+
+
+def make_engine(lib: db.Library, fake: WordPressFake, client: httpx.Client, **kw) -> SyncEngine:
+    def factory(account: publishing.BlogAccount) -> WordPressRestConnector:
+        return WordPressRestConnector(client, account.api_url, fake.username, fake.app_password)
+
+    return SyncEngine(lib, factory, **kw)
+
+
+def new_post(lib: db.Library, title: str, body: str, **changes) -> int:
+    with lib.session() as s:
+        post = library.create_post(s, title, body)
+        if changes:
+            library.update_post(s, post.id, **changes)
+        s.commit()
+        return post.id
+
+
+def request(lib: db.Library, action, *args, **kw) -> outbox.JobData:
+    with lib.session() as s:
+        job = action(s, *args, **kw)
+        s.commit()
+        return job
+
+
+def job_state(lib: db.Library, job_id: int) -> outbox.JobData:
+    with lib.session() as s:
+        return outbox.get_job(s, job_id)
+
+
+def post_row(lib: db.Library, post_id: int) -> dict:
+    with lib.session() as s:
+        p = s.get(Post, post_id)
+        return {c.name: getattr(p, c.name) for c in Post.__table__.columns}
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Iterator[db.Library]:
+    lib = db.open_library(tmp_path)
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def fake() -> WordPressFake:
+    return WordPressFake()
+
+
+@pytest.fixture
+def client(fake: WordPressFake) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=fake.transport(), base_url="http://blog.test") as c:
+        yield c
+
+
+@pytest.fixture
+def blog(lib) -> int:
+    return add_blog(lib)
+
+
+@pytest.fixture
+def engine(lib, fake, client, blog) -> SyncEngine:
+    return make_engine(lib, fake, client)
+
+
+def test_publish_with_images_categories_and_tags(lib, fake, engine, blog):
+    fake.add_term("categories", "Travel")
+    with lib.session() as s:
+        one = media.store_image(s, png(2, 2, 10), "one.png")
+        two = media.store_image(s, png(3, 1, 20), "two.png")
+        s.commit()
+    body = (
+        f"Intro paragraph\nwrapped at the editor's width.\n\n{media.markdown_for(one)}\n\n"
+        f"Middle.\n\n![second]({two.url})\n\nAgain the first: ![again]({one.url})\n"
+    )
+    post_id = new_post(lib, "Pictures", body, tags=["sun", "sea"], categories=["Travel", "New"])
+    job = request(lib, publishing.request_publish, post_id, blog, "publish")
+
+    report = engine.run_outbox()
+    assert [o.state for o in report.ran] == ["done"], report
+    assert job_state(lib, job.id).state == outbox.DONE
+
+    [remote] = fake_posts(fake)
+    assert remote["status"] == "publish" and remote["title"] == "Pictures"
+    assert len(fake.media) == 2  # each image once, though shown twice
+    urls = {m["file"]: m["source_url"] for m in fake.media.values()}
+    expected = render_html(body).replace(one.url, urls["one.png"]).replace(two.url, urls["two.png"])
+    content = remote["content"].split("<!-- desktop-blog:")[0]
+    assert content == expected  # exactly the renderer's HTML, with the blog's image URLs
+    assert "dbmedia:" not in remote["content"]
+    cats = {fake.terms["categories"][i]["name"] for i in remote["categories"]}
+    tags = {fake.terms["tags"][i]["name"] for i in remote["tags"]}
+    assert (cats, tags) == ({"Travel", "New"}, {"sun", "sea"})
+
+    row = post_row(lib, post_id)
+    assert row["body"] == body  # the local Markdown keeps dbmedia:
+    assert row["remote_id"] == str(remote["id"])
+    assert row["remote_modified"] == remote["modified_gmt"]
+    assert (row["synced_title"], row["synced_body"]) == ("Pictures", body)
+    assert row["status"] == library.PUBLISHED
+
+    # an update sends the new text; images and terms are not made again
+    with lib.session() as s:
+        library.update_post(s, post_id, body=body + "\nA new last line.\n")
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert len(fake.media) == 2 and len(fake_posts(fake)) == 1
+    assert "A new last line." in fake_posts(fake)[0]["content"]
+    assert len(fake.terms["tags"]) == 2
+
+
+def test_schedule_then_unpublish_then_trash(lib, fake, engine, blog):
+    post_id = new_post(lib, "Later", "Soon.")
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    request(lib, publishing.request_publish, post_id, blog, "future", when)
+    engine.run_outbox()
+    [remote] = fake_posts(fake)
+    assert (remote["status"], remote["date_gmt"]) == ("future", when)
+    assert post_row(lib, post_id)["status"] == library.SCHEDULED
+
+    request(lib, publishing.request_unpublish, post_id)
+    engine.run_outbox()
+    assert fake_posts(fake)[0]["status"] == "draft"
+    assert post_row(lib, post_id)["status"] == library.DRAFT
+
+    request(lib, publishing.request_trash, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake_posts(fake)[0]["status"] == "trash"
+    assert post_row(lib, post_id)["status"] == library.TRASH
+
+
+def test_remote_draft(lib, fake, engine, blog):
+    post_id = new_post(lib, "Draft", "Not yet.")
+    request(lib, publishing.request_publish, post_id, blog, "draft")
+    engine.run_outbox()
+    assert fake_posts(fake)[0]["status"] == "draft"
+    assert post_row(lib, post_id)["status"] == library.DRAFT
+
+
+def test_pull_converts_html_keeps_it_and_later_fetches_only_changes(lib, fake, engine, blog):
+    cat = fake.add_term("categories", "Notes")
+    html = "<h2>From the web</h2>\n<p>Written <strong>elsewhere</strong>.</p>\n<ul><li>a</li></ul>"
+    remote = fake.add_post(title="Web post", content=html, categories=[cat["id"]])
+    page = fake.add_post(type="page", title="About", content="Plain text\nwith a break")
+
+    report = engine.pull_posts(blog)
+    assert (report.new, report.updated) == (2, 0)
+    with lib.session() as s:
+        [post] = [s.get(Post, i) for i in report.post_ids if s.get(Post, i).kind == "post"]
+        assert post.body == "## From the web\n\nWritten **elsewhere**.\n\n- a\n"
+        assert post.original_html == html
+        assert (post.synced_body, post.remote_id) == (post.body, str(remote["id"]))
+        assert [c.name for c in post.categories] == ["Notes"]
+        assert post.status == library.PUBLISHED
+        about = s.scalars(select(Post).where(Post.remote_id == str(page["id"]))).one()
+        assert about.kind == "page" and about.body == "Plain text  \nwith a break\n"
+        post_id = post.id
+
+    # the next pull asks only for what changed since the newest modified time seen
+    fake.log.clear()
+    again = engine.pull_posts(blog)
+    assert (again.new, again.updated) == (0, 0)
+    listing = fake.requests_to("/wp/v2/posts", "GET")
+    assert listing and all("modified_after" in r.query for r in listing)
+
+    # changed on the blog, not edited here: the blog's text comes in, a revision keeps ours
+    fake.touch(remote["id"], content="<p>Second version.</p>")
+    assert engine.pull_posts(blog).updated == 1
+    assert post_row(lib, post_id)["body"] == "Second version.\n"
+    with lib.session() as s:
+        assert [r.reason for r in library.list_revisions(s, post_id)] == ["before-pull"]
+
+    # a pulled post the user has not edited is never sent back
+    fake.log.clear()
+    job = request(lib, publishing.request_update, post_id)
+    engine.run_outbox()
+    assert job_state(lib, job.id).state == outbox.DONE
+    assert fake.requests_to(f"/wp/v2/posts/{remote['id']}", "POST") == []
+
+    # edited here and changed there: the pull keeps the local text
+    with lib.session() as s:
+        library.update_post(s, post_id, body="My own edit.\n")
+        s.commit()
+    fake.touch(remote["id"], content="<p>Third version.</p>")
+    assert engine.pull_posts(blog).kept_local == 1
+    assert post_row(lib, post_id)["body"] == "My own edit.\n"
+
+
+def publish_and_edit_behind_the_back(lib, fake, engine, blog) -> tuple[int, int, int]:
+    post_id = new_post(lib, "Shared", "Base text.\n")
+    request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    remote_id = int(post_row(lib, post_id)["remote_id"])
+    fake.touch(remote_id, content="<p>Their text.</p>", title="Their title")
+    with lib.session() as s:
+        library.update_post(s, post_id, body="My text.\n")
+        s.commit()
+    job = request(lib, publishing.request_update, post_id)
+    report = engine.run_outbox()
+    assert [o.state for o in report.conflicts] == ["conflict"]
+    return post_id, remote_id, job.id
+
+
+def test_conflict_writes_nothing_and_keep_mine_overwrites(lib, fake, engine, blog):
+    post_id, remote_id, job_id = publish_and_edit_behind_the_back(lib, fake, engine, blog)
+    assert fake.posts[remote_id]["content"] == "<p>Their text.</p>"  # nothing written
+    job = job_state(lib, job_id)
+    assert job.state == outbox.CONFLICT and "changed on the blog" in job.last_error
+    assert job.conflict["base"] == {"title": "Shared", "body": "Base text.\n"}
+    assert job.conflict["local"] == {"title": "Shared", "body": "My text.\n"}
+    assert job.conflict["remote"]["title"] == "Their title"
+    assert job.conflict["remote"]["body"] == "Their text.\n"
+    assert job.conflict["remote"]["html"] == "<p>Their text.</p>"
+
+    with lib.session() as s:
+        conflicts.keep_mine(s, job_id)
+        s.commit()
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote_id]["content"] == render_html("My text.\n")
+    assert fake.posts[remote_id]["title"] == "Shared"
+    assert post_row(lib, post_id)["remote_modified"] == fake.posts[remote_id]["modified_gmt"]
+
+
+def test_take_theirs_replaces_local_text_and_keeps_a_revision(lib, fake, engine, blog):
+    post_id, remote_id, job_id = publish_and_edit_behind_the_back(lib, fake, engine, blog)
+    with lib.session() as s:
+        done = conflicts.take_theirs(s, job_id)
+        s.commit()
+    assert done.state == outbox.DONE
+    row = post_row(lib, post_id)
+    assert (row["title"], row["body"]) == ("Their title", "Their text.\n")
+    assert row["synced_body"] == "Their text.\n"
+    assert row["remote_modified"] == fake.posts[remote_id]["modified_gmt"]
+    with lib.session() as s:
+        [rev] = library.list_revisions(s, post_id)
+        assert rev.body == "My text.\n"
+    # nothing more is sent, and the next update of an unchanged post sends nothing either
+    fake.log.clear()
+    request(lib, publishing.request_update, post_id)
+    engine.run_outbox()
+    assert fake.requests_to(f"/wp/v2/posts/{remote_id}", "POST") == []
+
+
+def test_merged_text_is_sent(lib, fake, engine, blog):
+    post_id, remote_id, job_id = publish_and_edit_behind_the_back(lib, fake, engine, blog)
+    with lib.session() as s:
+        conflicts.merged(s, job_id, "My text.\n\nTheir text.\n", title="Both")
+        s.commit()
+    engine.run_outbox()
+    assert fake.posts[remote_id]["content"] == render_html("My text.\n\nTheir text.\n")
+    assert fake.posts[remote_id]["title"] == "Both"
+    with lib.session() as s:
+        with pytest.raises(conflicts.NoConflict):
+            conflicts.keep_mine(s, job_id)
+
+
+def test_conflict_again_when_the_blog_changes_after_keep_mine(lib, fake, engine, blog):
+    post_id, remote_id, job_id = publish_and_edit_behind_the_back(lib, fake, engine, blog)
+    with lib.session() as s:
+        conflicts.keep_mine(s, job_id)
+        s.commit()
+    fake.touch(remote_id, content="<p>Yet another.</p>")
+    assert [o.state for o in engine.run_outbox().ran] == ["conflict"]
+    assert fake.posts[remote_id]["content"] == "<p>Yet another.</p>"
+
+
+def test_missing_image_fails_the_job_with_a_clear_message(lib, fake, engine, blog):
+    post_id = new_post(lib, "Broken", "![x](dbmedia:00000000-0000-0000-0000-000000000000)\n")
+    job = request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    failed = job_state(lib, job.id)
+    assert failed.state == outbox.FAILED
+    assert "not in the library" in failed.last_error
+    assert fake_posts(fake) == []
