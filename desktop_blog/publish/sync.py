@@ -26,8 +26,9 @@ Publishing one post:
 5. The remote id, the blog's new modified time and the text sent (the last-synced copy) are stored.
 
 Errors: a retryable `PublishError` (network, timeout, 5xx, 429) puts the job back to pending with
-a backoff (Retry-After honoured); any other error marks it failed, with the error's
-`user_message`, to wait for the user's retry or cancel.
+a backoff (Retry-After honoured), and so does an answer that is not valid API output (malformed
+JSON) for the first `BAD_RESPONSE_RETRIES` attempts; any other error marks it failed, with the
+error's `user_message`, to wait for the user's retry or cancel.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from ..core.models import utcnow
 from ..core.publishing import BlogAccount, PostForPublish
 from ..render.markdown import render_html
 from .base import Connector, PostPayload, RemotePost, resolve_duplicates
-from .errors import Conflict, NotFound, PublishError, Unsupported
+from .errors import BadResponse, Conflict, NotFound, PublishError, Unsupported
 from .html2md import html_to_markdown
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ ConnectorFactory = Callable[[BlogAccount], Connector]
 _MEDIA_IN_HTML = re.compile(r"dbmedia:(?://?)?([0-9a-fA-F-]{36})")
 #: Seconds after a retried create before looking for a second post the server may still have made.
 DUPLICATE_CHECK_DELAY = 35.0
+#: Attempts after which an answer that is not a valid API response stops being retried.
+BAD_RESPONSE_RETRIES = 3
 
 
 class JobFailed(PublishError):
@@ -196,12 +199,17 @@ class SyncEngine:
         except PublishError as exc:
             message = exc.user_message
             log.info("outbox job %s (%s) failed: %s", job.id, job.operation, exc)
+            # A garbled answer to a write (a plugin's PHP warning before the JSON) usually means
+            # the blog did the work: try again a few times (a create then finds its marker).
+            retryable = exc.retryable or (
+                isinstance(exc, BadResponse) and job.attempts < BAD_RESPONSE_RETRIES
+            )
             with self.library.session() as session:
                 done = outbox.mark_failed(
                     session,
                     job.id,
                     message,
-                    retryable=exc.retryable,
+                    retryable=retryable,
                     retry_after=exc.retry_after,
                     now=self._clock(),
                 )
