@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 APP_NAME = "desktop-blog"
 DB_FILENAME = "library.sqlite3"
 # The newest migration; kept in step with migrations/versions by a test.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
+# Tables made and kept by raw SQL (FTS5 indexes with their shadow tables, trigger-kept counts).
+RAW_SQL_TABLES = ("posts_fts", "comments_fts", "comment_counts")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -123,8 +125,9 @@ def current_revision(path: Path) -> str | None:
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Autogenerate filter: the FTS5 index and its shadow tables are made by raw SQL."""
-    return not (type_ == "table" and name is not None and name.startswith("posts_fts"))
+    """Autogenerate filter: the FTS5 indexes, their shadow tables and the trigger-kept comment
+    counts are made by raw SQL."""
+    return not (type_ == "table" and name is not None and name.startswith(RAW_SQL_TABLES))
 
 
 def alembic_config(engine_or_url: Engine | str):

@@ -212,6 +212,11 @@ class Comment(Base):
         Index("ix_comments_blog_remote", "blog_id", "remote_id", unique=True),
         Index("ix_comments_status_date", "status", "date"),
         Index("ix_comments_post", "post_id"),
+        # Migration 0003: the inbox's lists, newest first.
+        Index("ix_comments_date", "date"),
+        Index("ix_comments_read_date", "is_read", "date"),
+        Index("ix_comments_status_read_date", "status", "is_read", "date"),
+        Index("ix_comments_blog_status_date", "blog_id", "status", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
