@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("new", "edit", "list", "show")
+COMMANDS = ("new", "edit", "list", "show", "publish", "sync")
 
 
 class CommandError(Exception):
@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
+    from .cli_publish import add_parsers as add_publish_parsers
+
+    add_publish_parsers(sub)
     return parser
 
 

@@ -1,0 +1,184 @@
+"""`desktop-blog publish` and `desktop-blog sync` as a script runs them: a real process, talking to
+the fake WordPress on 127.0.0.1, with the exit codes documented in desktop_blog/cli_publish.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from desktop_blog.core import db, library, outbox
+from desktop_blog.core.models import Blog, OutboxJob, Post
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.fakes.wp_fake import WordPressFake  # noqa: E402 - needs the path above
+
+
+@pytest.fixture
+def fake() -> WordPressFake:
+    return WordPressFake()
+
+
+@pytest.fixture
+def base_url(fake: WordPressFake) -> Iterator[str]:
+    with fake.serve() as url:
+        yield url
+
+
+@pytest.fixture
+def home(tmp_path: Path, base_url: str) -> Path:
+    """A library with the blog "Fake" (added through the ORM) and one post, id in `post.txt`."""
+    home = tmp_path / "lib"
+    lib = db.open_library(home)
+    try:
+        with lib.session() as s:
+            s.add(
+                Blog(
+                    name="Fake",
+                    kind="wordpress-rest",
+                    url=base_url,
+                    api_url=f"{base_url}/wp-json/",
+                    username="admin",
+                )
+            )
+            post = library.create_post(s, "From the terminal", "Hello\nworld.\n")
+            s.commit()
+        (tmp_path / "post.txt").write_text(str(post.id))
+    finally:
+        lib.close()
+    return home
+
+
+def post_id(home: Path) -> str:
+    return (home.parent / "post.txt").read_text()
+
+
+def run(home: Path, *args: str, password: str | None = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("DESKTOP_BLOG_HOME", None)
+    env["QT_QPA_PLATFORM"] = "none-such"
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring: use the env
+    env.pop("DESKTOP_BLOG_PASSWORD", None)
+    if password is not None:
+        env["DESKTOP_BLOG_PASSWORD"] = password or WordPressFake().app_password
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_blog", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def stored(fake: WordPressFake) -> list[dict]:
+    with fake.lock:
+        return [p for p in fake.posts.values() if p["status"] != "trash"]
+
+
+def jobs(home: Path) -> list[tuple[str, str]]:
+    lib = db.open_library(home)
+    try:
+        with lib.session() as s:
+            return [(j.operation, j.state) for j in s.query(OutboxJob).order_by(OutboxJob.id)]
+    finally:
+        lib.close()
+
+
+def test_publish_prints_the_address_and_exits_0(home, fake):
+    done = run(home, "publish", post_id(home), "--blog", "Fake")
+    assert done.returncode == 0, done.stderr
+    [remote] = stored(fake)
+    assert remote["status"] == "publish" and remote["title"] == "From the terminal"
+    assert done.stdout.strip().endswith(f"/{remote['slug']}/")
+    assert jobs(home) == [("publish", "done")]
+
+
+def test_schedule_with_a_date(home, fake):
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    done = run(
+        home, "publish", post_id(home), "--blog", "fake", "--status", "future", "--date",
+        when.isoformat(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [remote] = stored(fake)
+    assert (remote["status"], remote["date_gmt"]) == ("future", when)
+
+
+def test_offline_exits_3_keeps_the_job_and_sync_sends_it_later(home, fake):
+    fake.inject("502", route="/wp/v2/posts", method="POST")
+    waiting = run(home, "publish", post_id(home), "--blog", "Fake")
+    assert waiting.returncode == 3, waiting.stderr
+    assert "queued" in waiting.stderr and "502 Bad Gateway" in waiting.stderr
+    assert stored(fake) == []
+    assert jobs(home) == [("publish", "pending")]
+
+    # the backoff has not passed: sync leaves it waiting, and says so
+    early = run(home, "sync", "--blog", "Fake")
+    assert early.returncode == 3, early.stderr
+    lib = db.open_library(home)
+    with lib.session() as s:  # as if the backoff had passed
+        s.query(OutboxJob).update({OutboxJob.next_attempt_at: None})
+        s.commit()
+    lib.close()
+    synced = run(home, "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert "1 sent, 0 waiting" in synced.stdout
+    assert len(stored(fake)) == 1
+
+
+def test_refused_password_exits_1_with_a_clear_message(home, fake):
+    fake.inject("401", route="/wp/v2/posts", method="POST")
+    failed = run(home, "publish", post_id(home), "--blog", "Fake")
+    assert failed.returncode == 1
+    assert "application password" in failed.stderr
+    assert jobs(home) == [("publish", "failed")]
+
+
+def test_no_password_unknown_blog_and_bad_usage(home, fake):
+    missing = run(home, "publish", post_id(home), "--blog", "Fake", password=None)
+    assert missing.returncode == 1
+    assert "DESKTOP_BLOG_PASSWORD" in missing.stderr
+    assert jobs(home) == [("publish", "pending")]  # kept for a later sync
+    unknown = run(home, "publish", post_id(home), "--blog", "Nope")
+    assert (unknown.returncode, "no blog named 'Nope'" in unknown.stderr) == (1, True)
+    past = run(home, "publish", post_id(home), "--blog", "Fake", "--status", "future", "--date",
+               "2001-01-01T00:00:00Z")  # fmt: skip
+    assert (past.returncode, "in the past" in past.stderr) == (1, True)
+    bad = run(home, "publish", post_id(home), "--blog", "Fake", "--status", "private")
+    assert bad.returncode == 2
+    assert stored(fake) == []
+
+
+def test_conflict_exits_4_and_writes_nothing(home, fake):
+    assert run(home, "publish", post_id(home), "--blog", "Fake").returncode == 0
+    [remote] = stored(fake)
+    fake.touch(remote["id"], content="<p>Edited in wp-admin.</p>")
+    assert run(home, "edit", post_id(home), "--file", "-").returncode == 0
+    again = run(home, "publish", post_id(home), "--blog", "Fake")
+    assert again.returncode == 4, again.stderr
+    assert "Nothing was overwritten" in again.stderr
+    assert fake.posts[remote["id"]]["content"] == "<p>Edited in wp-admin.</p>"
+    assert jobs(home)[-1] == ("publish", outbox.CONFLICT)
+
+
+def test_sync_pulls_posts_written_on_the_blog(home, fake):
+    remote = fake.add_post(title="Written in wp-admin", content="<p>Some <em>HTML</em>.</p>")
+    synced = run(home, "sync")
+    assert synced.returncode == 0, synced.stderr
+    assert "Fake: pulled 1 new, 0 updated" in synced.stdout
+    lib = db.open_library(home)
+    try:
+        with lib.session() as s:
+            post = s.query(Post).filter(Post.remote_id == str(remote["id"])).one()
+            assert (post.title, post.body) == ("Written in wp-admin", "Some *HTML*.\n")
+            assert post.original_html == "<p>Some <em>HTML</em>.</p>"
+    finally:
+        lib.close()
