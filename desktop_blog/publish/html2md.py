@@ -19,14 +19,33 @@ from markdownify import MarkdownConverter
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BLOCK_TAG = re.compile(
-    r"<(p|div|h[1-6]|ul|ol|li|pre|blockquote|table|figure|hr|dl|section|article|address|"
+    r"</?(p|div|h[1-6]|ul|ol|li|pre|blockquote|table|figure|hr|dl|section|article|address|"
     r"details|form|header|footer|nav|aside|main)\b",
     re.IGNORECASE,
 )
+_LONE_P = re.compile(r"<p\b[^>]*>(?:(?!</?p\b).)*</p>", re.IGNORECASE | re.DOTALL)
 _PRE = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _TRAILING = re.compile(r"[ \t]+(?=\n)")
+
+
+_ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
+_CODE_OR_LINK = re.compile(r"([\[\]`])")
+_BLOCK_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|>)")
+_NUMBERED = re.compile(r"^(\s*\d{1,9})([.)](?=\s|$))")
+
+
+class _Converter(MarkdownConverter):
+    """markdownify, plus: text that Markdown would read as markup stays text (`<tag>`,
+    `&copy;`, `[x]`, and `#`, `-`, `+`, `1.`, `>` where a text starts)."""
+
+    def escape(self, text, parent_tags):  # markdownify's hook for text outside code
+        text = super().escape(text, parent_tags)
+        text = _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;")
+        text = _CODE_OR_LINK.sub(r"\\\1", text)
+        text = _BLOCK_START.sub(r"\1\\\2", text)
+        return _NUMBERED.sub(r"\1\\\2", text)
 
 
 def _language(el) -> str:
@@ -42,8 +61,10 @@ def _language(el) -> str:
 
 
 def autop(text: str) -> str:
-    """Paragraphs for HTML that has none: what WordPress's wpautop shows for such content."""
-    if _BLOCK_TAG.search(text):
+    """What WordPress's wpautop shows for classic (non-block) content: text separated by blank
+    lines becomes paragraphs, and a newline inside one becomes a line break. Blocks that start
+    with a block tag are kept, except that a lone ``<p>`` also gets its newlines as breaks."""
+    if "<!-- wp:" in text:
         return text
     parts = _PRE.split(text)
     out: list[str] = []
@@ -51,10 +72,16 @@ def autop(text: str) -> str:
         if i % 2:  # a <pre> block: untouched
             out.append(part)
             continue
-        for paragraph in _BLANK_LINES.split(part.strip("\n")):
-            paragraph = paragraph.strip()
-            if paragraph:
-                out.append("<p>" + paragraph.replace("\n", "<br />\n") + "</p>")
+        for chunk in _BLANK_LINES.split(part.strip("\n")):
+            chunk = chunk.strip()
+            if not chunk:
+                continue
+            if _LONE_P.fullmatch(chunk):
+                out.append(chunk.replace("\n", "<br />\n"))
+            elif _BLOCK_TAG.match(chunk):
+                out.append(chunk)
+            else:
+                out.append("<p>" + chunk.replace("\n", "<br />\n") + "</p>")
     return "\n".join(out)
 
 
@@ -62,9 +89,9 @@ def html_to_markdown(html: str) -> str:
     """Markdown for editing ``html`` (a post's raw content)."""
     if not html or not html.strip():
         return ""
-    cleaned = _COMMENT.sub("", html.replace("\r\n", "\n").replace("\r", "\n"))
-    cleaned = autop(cleaned)
-    converter = MarkdownConverter(
+    text = html.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = _COMMENT.sub("", autop(text))
+    converter = _Converter(
         heading_style="ATX",
         bullets="-",
         strong_em_symbol="*",
