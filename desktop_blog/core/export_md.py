@@ -231,3 +231,35 @@ def export_posts(
         if progress is not None:
             progress(i, len(ids))
     return out
+
+
+def image_loader(
+    sessions: Callable[[], Session], *, remote: bool = True, timeout: float = 15.0
+) -> Callable[[str], tuple[str, bytes] | None]:
+    """``load(url) -> (mime, bytes) | None`` for ``render.standalone``: the library's
+    ``dbmedia:`` images (a short session each) and, when ``remote``, http(s) images fetched
+    with httpx (only answers that say they are images). Errors count as "not found"."""
+    client = None
+
+    def load(url: str) -> tuple[str, bytes] | None:
+        nonlocal client
+        uuid = media.uuid_from_url(url)
+        if uuid is not None:
+            with sessions() as session:
+                return media.media_content(session, uuid)
+        if not remote or not url.lower().startswith(("http://", "https://")):
+            return None
+        import httpx
+
+        if client is None:
+            client = httpx.Client(timeout=timeout, follow_redirects=True)
+        try:
+            answer = client.get(url)
+        except httpx.HTTPError:
+            return None
+        mime = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+        if answer.status_code != 200 or not mime.startswith("image/"):
+            return None
+        return mime, answer.content
+
+    return load
