@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("new", "edit", "list", "show", "publish", "sync")
+COMMANDS = ("new", "edit", "list", "show", "publish", "sync", "export", "import")
 
 
 class CommandError(Exception):
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_publish import add_parsers as add_publish_parsers
 
     add_publish_parsers(sub)
+    from .cli_export import add_parsers as add_export_parsers
+
+    add_export_parsers(sub)
     return parser
 
 

@@ -191,6 +191,22 @@ class Media(Base):
     remote_url: Mapped[str | None] = mapped_column(String(2000))
 
 
+class MediaUpload(Base):
+    """An image of the library as uploaded to one blog: the id and URL the blog gave it."""
+
+    __tablename__ = "media_uploads"
+
+    media_id: Mapped[int] = mapped_column(
+        ForeignKey("media.id", ondelete="CASCADE"), primary_key=True
+    )
+    blog_id: Mapped[int] = mapped_column(
+        ForeignKey("blogs.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_id: Mapped[str] = mapped_column(String(100))
+    remote_url: Mapped[str] = mapped_column(String(2000))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Revision(Base):
     """A snapshot of a post. Kept when the post is deleted, so nothing is lost for good."""
 

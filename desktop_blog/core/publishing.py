@@ -36,6 +36,7 @@ from .models import (
     Blog,
     Category,
     Media,
+    MediaUpload,
     Post,
     Tag,
     utcnow,
@@ -302,21 +303,18 @@ class MediaForUpload:
 
 
 def media_for_blog(session: Session, blog_id: int, uuid: str) -> MediaForUpload | None:
-    """The image with this uuid, with its upload to ``blog_id`` if there is one.
-
-    The Media table holds one upload per image: an image uploaded to another blog counts as not
-    uploaded here (and uploading it here moves the record; see ``record_media_upload``).
-    """
+    """The image with this uuid, with its upload to ``blog_id`` if there is one (an image is
+    uploaded once per blog: ``media_uploads``)."""
     media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
     if media is None:
         return None
-    here = media.blog_id == blog_id and media.remote_id and media.remote_url
+    upload = session.get(MediaUpload, (media.id, blog_id))
     return MediaForUpload(
         uuid=media.uuid,
         filename=media.filename,
         mime_type=media.mime_type,
-        remote_id=_int(media.remote_id) if here else None,
-        remote_url=media.remote_url if here else None,
+        remote_id=_int(upload.remote_id) if upload else None,
+        remote_url=upload.remote_url if upload else None,
     )
 
 
@@ -330,9 +328,13 @@ def record_media_upload(
     media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
     if media is None:
         return
-    media.blog_id = blog_id
-    media.remote_id = str(remote_id)
-    media.remote_url = remote_url
+    upload = session.get(MediaUpload, (media.id, blog_id))
+    if upload is None:
+        upload = MediaUpload(media_id=media.id, blog_id=blog_id)
+        session.add(upload)
+    upload.remote_id = str(remote_id)
+    upload.remote_url = remote_url
+    upload.uploaded_at = utcnow()
     session.flush()
 
 

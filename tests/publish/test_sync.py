@@ -323,3 +323,66 @@ def test_missing_image_fails_the_job_with_a_clear_message(lib, fake, engine, blo
     assert failed.state == outbox.FAILED
     assert "not in the library" in failed.last_error
     assert fake_posts(fake) == []
+
+
+def test_an_image_is_uploaded_once_per_blog(lib, tmp_path):
+    fakes = {add_blog(lib, "http://one.test", "One"): WordPressFake()}
+    fakes[add_blog(lib, "http://two.test", "Two")] = WordPressFake()
+    clients = {i: httpx.Client(transport=f.transport()) for i, f in fakes.items()}
+
+    def factory(account: publishing.BlogAccount) -> WordPressRestConnector:
+        fake = fakes[account.id]
+        return WordPressRestConnector(
+            clients[account.id], account.api_url, fake.username, fake.app_password
+        )
+
+    engine = SyncEngine(lib, factory)
+    with lib.session() as s:
+        image = media.store_image(s, png(2, 2), "shared.png")
+        s.commit()
+    posts = {}
+    for blog_id in fakes:
+        posts[blog_id] = new_post(lib, f"On {blog_id}", f"![x]({image.url})\n")
+        request(lib, publishing.request_publish, posts[blog_id], blog_id)
+    engine.run_outbox()
+    for blog_id in fakes:  # again, with a change
+        with lib.session() as s:
+            library.update_post(s, posts[blog_id], body=f"![x]({image.url})\n\nMore.\n")
+            s.commit()
+        request(lib, publishing.request_update, posts[blog_id])
+    engine.run_outbox()
+    for blog_id, fake in fakes.items():
+        [item] = fake.media.values()
+        [remote] = fake_posts(fake)
+        assert item["source_url"] in remote["content"] and "More." in remote["content"]
+        with lib.session() as s:
+            assert publishing.media_for_blog(s, blog_id, image.uuid).remote_id == item["id"]
+    for c in clients.values():
+        c.close()
+
+
+def test_page_with_featured_image_slug_and_excerpt(lib, fake, engine, blog):
+    with lib.session() as s:
+        cover = media.store_image(s, png(5, 5), "cover.png")
+        post = library.create_post(s, "About", "Who we are.\n", kind="page")
+        library.update_post(s, post.id, slug="about-us", excerpt="Us.", categories=["Ignored"])
+        s.get(Post, post.id).featured_media_id = cover.id
+        s.commit()
+    request(lib, publishing.request_publish, post.id, blog)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    [remote] = fake_posts(fake)
+    [item] = fake.media.values()
+    assert (remote["type"], remote["slug"], remote["excerpt"]) == ("page", "about-us", "Us.")
+    assert remote["featured_media"] == item["id"]
+    assert len(fake.terms["categories"]) == 1  # pages have no categories: none made
+
+
+def test_stop_event_stops_between_jobs(lib, fake, engine, blog):
+    import threading
+
+    for n in range(3):
+        request(lib, publishing.request_publish, new_post(lib, f"P{n}", "x"), blog)
+    stop = threading.Event()
+    stop.set()
+    assert engine.run_outbox(stop).ran == []
+    assert len(engine.run_outbox().ran) == 3
