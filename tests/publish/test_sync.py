@@ -386,3 +386,46 @@ def test_stop_event_stops_between_jobs(lib, fake, engine, blog):
     stop.set()
     assert engine.run_outbox(stop).ran == []
     assert len(engine.run_outbox().ran) == 3
+
+
+def test_the_same_worker_over_xml_rpc(lib, fake, client):
+    from desktop_blog.publish.xmlrpc import XmlRpcConnector
+
+    with lib.session() as s:
+        row = Blog(name="Old", kind="xmlrpc", url="http://blog.test", username="admin")
+        row.api_url = "http://blog.test/xmlrpc.php"
+        s.add(row)
+        s.commit()
+        blog_id = row.id
+        image = media.store_image(s, png(2, 3), "xml.png")
+        s.commit()
+
+    def factory(account: publishing.BlogAccount) -> XmlRpcConnector:
+        return XmlRpcConnector(client, account.api_url, fake.username, fake.app_password)
+
+    engine = SyncEngine(lib, factory)
+    body = f"Over XML-RPC.\n\n![x]({image.url})\n"
+    post_id = new_post(lib, "Legacy", body, tags=["old"], categories=["Archive"])
+    request(lib, publishing.request_publish, post_id, blog_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    [remote] = fake_posts(fake)
+    [item] = fake.media.values()
+    assert item["source_url"] in remote["content"]
+    assert {fake.terms["tags"][i]["name"] for i in remote["tags"]} == {"old"}
+
+    fake.touch(remote["id"], content="<p>Changed there.</p>")
+    with lib.session() as s:
+        library.update_post(s, post_id, body="Changed here.\n")
+        s.commit()
+    job = request(lib, publishing.request_update, post_id)
+    engine.run_outbox()
+    assert job_state(lib, job.id).state == outbox.CONFLICT
+    assert fake.posts[remote["id"]]["content"] == "<p>Changed there.</p>"
+    with lib.session() as s:
+        conflicts.keep_mine(s, job.id)
+        s.commit()
+    engine.run_outbox()
+    assert fake.posts[remote["id"]]["content"] == render_html("Changed here.\n")
+
+    report = engine.pull_posts(blog_id)
+    assert report.new == 0
