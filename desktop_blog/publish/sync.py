@@ -18,7 +18,8 @@ Publishing one post:
    after a retried create a `resolve_duplicates` job is queued to run after
    `duplicate_check_delay` seconds (longer than PHP's 30 s limit) in case a timed-out request
    still made its post.
-4. A remote id: update, unless the blog's `modified_gmt` differs from `Post.remote_modified` (the
+4. A remote id: update (a post whose text is unchanged since the last sync keeps the blog's own
+   HTML: only its status and terms are sent), unless the blog's `modified_gmt` differs from `Post.remote_modified` (the
    connector checks): then nothing is written and the job goes to "conflict" with the base
    (last-synced), local and remote texts in its payload, for `core.conflicts` to resolve. A retried
    update that finds the blog already holding exactly what it sends (our own write whose answer
@@ -260,7 +261,12 @@ class SyncEngine:
         else:
             status = str(job.payload.get("status") or "publish")
             date = _payload_date(job.payload.get("date"))
-        html = self.prepare_html(conn, job.blog_id, post.body)
+        if post.remote_id is not None and post.unchanged_since_sync:
+            # Only the status (or terms) changes: the blog keeps its own HTML, never our
+            # rendering of its Markdown conversion. A changed remote still fails the check below.
+            html = conn.get_post(post.remote_id, post.kind).content_html
+        else:
+            html = self.prepare_html(conn, job.blog_id, post.body)
         payload = PostPayload(
             title=post.title,
             content_html=html,

@@ -429,3 +429,14 @@ def test_the_same_worker_over_xml_rpc(lib, fake, client):
 
     report = engine.pull_posts(blog_id)
     assert report.new == 0
+
+
+def test_unpublishing_an_unedited_pulled_post_keeps_the_blogs_html(lib, fake, engine, blog):
+    html = "<p>Hand-made <span style='color:red'>HTML</span></p>\n<div class='x'>kept</div>"
+    remote = fake.add_post(title="Theirs", content=html)
+    [post_id] = engine.pull_posts(blog).post_ids
+    job = request(lib, publishing.request_unpublish, post_id)
+    engine.run_outbox()
+    assert job_state(lib, job.id).state == outbox.DONE
+    assert fake.posts[remote["id"]]["status"] == "draft"
+    assert fake.posts[remote["id"]]["content"] == html  # not our rendering of its Markdown
