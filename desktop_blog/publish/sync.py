@@ -187,6 +187,41 @@ class SyncEngine:
             report.next_wake = outbox.next_wake(session, blog_id)
         return report
 
+    def seconds_until_due(self, blog_id: int | None = None) -> float | None:
+        """Seconds until the next waiting job is due (0 when one is due now; None when no job
+        waits for a time: sleep until something is enqueued)."""
+        with self.library.session() as session:
+            if outbox.next_due_job(session, blog_id, now=self._clock()) is not None:
+                return 0.0
+            wake = outbox.next_wake(session, blog_id)
+        if wake is None:
+            return None
+        return max(0.0, (wake - self._clock()).total_seconds())
+
+    def serve(
+        self,
+        stop_event: threading.Event,
+        wake_event: threading.Event | None = None,
+        *,
+        idle_poll: float = 60.0,
+        on_report: Callable[[OutboxReport], None] | None = None,
+    ) -> None:
+        """The worker's loop, for a background thread: run due jobs, then sleep until the next
+        retry time, `wake_event` (set it after enqueueing) or `idle_poll` seconds, until
+        `stop_event` is set. `on_report` gets each run's report (for the UI's outbox view)."""
+        wake_event = wake_event or threading.Event()
+        while not stop_event.is_set():
+            wake_event.clear()
+            report = self.run_outbox(stop_event)
+            if on_report is not None and report.ran:
+                on_report(report)
+            delay = self.seconds_until_due()
+            timeout = idle_poll if delay is None else min(delay, idle_poll)
+            if timeout > 0:
+                wake_event.wait(timeout)
+            if stop_event.is_set():
+                return
+
     def run_job(self, job: outbox.JobData) -> JobOutcome:
         """Run one job that was marked running; records its outcome."""
         try:

@@ -4,6 +4,7 @@ schedule, update, trash, pull, and conflicts with their resolutions."""
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -440,3 +441,28 @@ def test_unpublishing_an_unedited_pulled_post_keeps_the_blogs_html(lib, fake, en
     assert job_state(lib, job.id).state == outbox.DONE
     assert fake.posts[remote["id"]]["status"] == "draft"
     assert fake.posts[remote["id"]]["content"] == html  # not our rendering of its Markdown
+
+
+def test_serve_runs_jobs_as_they_come_and_stops(lib, fake, engine, blog):
+    import threading
+
+    stop, wake = threading.Event(), threading.Event()
+    reports = []
+    worker = threading.Thread(
+        target=engine.serve, args=(stop, wake), kwargs={"on_report": reports.append}
+    )
+    worker.start()
+    try:
+        job = request(lib, publishing.request_publish, new_post(lib, "Live", "x"), blog)
+        wake.set()
+        deadline = time.monotonic() + 10
+        while job_state(lib, job.id).state != outbox.DONE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert job_state(lib, job.id).state == outbox.DONE
+        assert engine.seconds_until_due() is None
+    finally:
+        stop.set()
+        wake.set()
+        worker.join(5)
+    assert not worker.is_alive()
+    assert reports and reports[0].ran[0].job_id == job.id
