@@ -62,6 +62,11 @@ _LOCAL_STATUS = {
 _REMOTE_STATUS = {PUBLISHED: "publish", SCHEDULED: "future", DRAFT: "draft"}
 
 
+def local_status(remote_status: str) -> str:
+    """The library's status for a blog's ("private" counts as published, "pending" as draft)."""
+    return _LOCAL_STATUS.get(remote_status, DRAFT)
+
+
 class PublishRequestError(ValueError):
     """A publish request that cannot be made (a sentence for the user)."""
 

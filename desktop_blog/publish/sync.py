@@ -286,12 +286,17 @@ class SyncEngine:
         if post.blog_id != job.blog_id:
             raise JobFailed("The post no longer belongs to this blog.")
         conn = self.connector(job.blog_id)
+        current: RemotePost | None = None
         if job.operation == publishing.UPDATE:
             if post.remote_id is None:
                 raise JobFailed("The post is not on the blog yet; publish it first.")
             if post.unchanged_since_sync:
                 return self._done(job, "Nothing to send: the post has not changed since the sync.")
+            # keep the blog's status: a private post stays private, a pending one pending
+            current = conn.get_post(post.remote_id, post.kind)
             status = post.remote_status
+            if publishing.local_status(current.status) == post.status:
+                status = current.status if current.status != "trash" else status
             date = post.scheduled_at if status == "future" else None
         else:
             status = str(job.payload.get("status") or "publish")
@@ -299,7 +304,8 @@ class SyncEngine:
         if post.remote_id is not None and post.unchanged_since_sync:
             # Only the status (or terms) changes: the blog keeps its own HTML, never our
             # rendering of its Markdown conversion. A changed remote still fails the check below.
-            html = conn.get_post(post.remote_id, post.kind).content_html
+            current = current or conn.get_post(post.remote_id, post.kind)
+            html = current.content_html
         else:
             html = self.prepare_html(conn, job.blog_id, post.body)
         payload = PostPayload(

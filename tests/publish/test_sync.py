@@ -466,3 +466,16 @@ def test_serve_runs_jobs_as_they_come_and_stops(lib, fake, engine, blog):
         worker.join(5)
     assert not worker.is_alive()
     assert reports and reports[0].ran[0].job_id == job.id
+
+
+def test_an_update_keeps_a_private_post_private(lib, fake, engine, blog):
+    remote = fake.add_post(title="Secret", content="<p>Only me.</p>", status="private")
+    [post_id] = engine.pull_posts(blog).post_ids
+    assert post_row(lib, post_id)["status"] == library.PUBLISHED
+    with lib.session() as s:
+        library.update_post(s, post_id, body="Only me, edited.\n")
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote["id"]]["status"] == "private"
+    assert "edited" in fake.posts[remote["id"]]["content"]
