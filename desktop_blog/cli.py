@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("new", "edit", "list", "show", "publish", "sync", "export", "import")
+COMMANDS = ("new", "edit", "list", "show", "blog", "publish", "sync", "export", "import")
 
 
 class CommandError(Exception):
@@ -141,11 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
+    # Each group of commands lives in its own module and adds its own parsers.
+    from .cli_blog import add_parsers as add_blog_parsers
+    from .cli_export import add_parsers as add_export_parsers
     from .cli_publish import add_parsers as add_publish_parsers
 
+    add_blog_parsers(sub)
     add_publish_parsers(sub)
-    from .cli_export import add_parsers as add_export_parsers
-
     add_export_parsers(sub)
     return parser
 
