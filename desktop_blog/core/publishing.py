@@ -460,6 +460,7 @@ PULL_NEW = "new"
 PULL_UPDATED = "updated"
 PULL_UNCHANGED = "unchanged"
 PULL_KEPT_LOCAL = "kept-local"  # edited here and there: the next update reports the conflict
+PULL_TRASHED = "trashed"  # trashed on the blog, so here too
 
 
 def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[str, int]:
@@ -511,6 +512,29 @@ def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[st
     return outcome, post.id
 
 
+def apply_remote_trash(
+    session: Session, blog_id: int, remote_id: int, modified_gmt: datetime
+) -> tuple[str, int | None]:
+    """A post moved to the trash on the blog: trashed here too (a revision is kept), unless the
+    user edited it since the last sync (then it stays, and sending it reports the problem)."""
+    post = session.scalars(
+        select(Post).where(Post.blog_id == blog_id, Post.remote_id == str(remote_id))
+    ).first()
+    if post is None:
+        return PULL_UNCHANGED, None
+    if post.status == TRASH or post.remote_modified == modified_gmt:
+        return PULL_UNCHANGED, post.id
+    edited = post.synced_body is None or (
+        post.body != post.synced_body or post.title != (post.synced_title or "")
+    )
+    if edited:
+        return PULL_KEPT_LOCAL, post.id
+    library.trash_post(session, post.id)
+    post.remote_modified = modified_gmt
+    session.flush()
+    return PULL_TRASHED, post.id
+
+
 def set_last_synced(session: Session, blog_id: int, moment: datetime) -> None:
     blog = session.get(Blog, blog_id)
     if blog is not None:
@@ -531,6 +555,7 @@ __all__ = [
     "RemoteResult",
     "TermRef",
     "apply_pulled",
+    "apply_remote_trash",
     "blog_account_by_name",
     "get_blog_account",
     "list_blog_accounts",

@@ -47,7 +47,14 @@ from ..core.models import utcnow
 from ..core.publishing import BlogAccount, PostForPublish
 from ..render.markdown import render_html
 from .base import Connector, PostPayload, RemotePost, resolve_duplicates
-from .errors import BadResponse, Conflict, NotFound, PublishError, Unsupported
+from .errors import (
+    BadResponse,
+    Conflict,
+    NotFound,
+    PublishError,
+    Unsupported,
+    ValidationError,
+)
 from .html2md import html_to_markdown
 
 log = logging.getLogger(__name__)
@@ -104,6 +111,7 @@ class PullReport:
     updated: int = 0
     unchanged: int = 0
     kept_local: int = 0
+    trashed: int = 0
     skipped: int = 0
     post_ids: list[int] = field(default_factory=list)
 
@@ -112,6 +120,13 @@ def _payload_date(value: object) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(str(value))
+
+
+def _later(newest: datetime | None, modified: datetime, now: datetime) -> datetime | None:
+    """The pull's watermark: the newest modified time seen, ignoring times in the future."""
+    if modified > now:
+        return newest
+    return modified if newest is None or modified > newest else newest
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -535,15 +550,26 @@ class SyncEngine:
             n += len(terms)
         return n
 
-    def pull_posts(self, blog_id: int, page_size: int = 100) -> PullReport:
-        """Fetch the blog's posts and pages changed since the last pull (all, the first time).
+    def pull_posts(self, blog_id: int, page_size: int = 100, *, full: bool = False) -> PullReport:
+        """Fetch the blog's posts and pages changed since the last pull (all, the first time or
+        with `full`).
 
         Posts written elsewhere come in as Markdown with their HTML kept; a post edited here since
-        its last sync keeps the local text (sending it later reports the conflict).
+        its last sync keeps the local text (sending it later reports the conflict); a post moved
+        to the blog's trash goes to the trash here, unless edited here.
+
+        The next pull starts from the newest `modified_gmt` seen that is not in the future.
+        WordPress gives a new post its own date as its modified time: a scheduled post looks
+        modified in the future (it is listed again until then), and a post created with a date in
+        the past looks modified then, which an incremental pull cannot see: pull with `full`
+        now and then.
         """
         conn = self.connector(blog_id)
+        started = self._clock()
         with self.library.session() as session:
             since = publishing.get_blog_account(session, blog_id).last_synced_at
+        if full:
+            since = None
         self.pull_terms(blog_id)
         report = PullReport(blog_id)
         newest = since
@@ -556,17 +582,50 @@ class SyncEngine:
                     if len(batch) >= 50:
                         self._store_pulled(blog_id, batch, report)
                         batch = []
-                    if newest is None or remote.modified_gmt > newest:
-                        newest = remote.modified_gmt
+                    newest = _later(newest, remote.modified_gmt, started)
                 self._store_pulled(blog_id, batch, report)
             except Unsupported:
                 if kind == "post":
                     raise
+                continue
+            if since is not None:
+                newest = self._pull_trashed(
+                    conn, blog_id, kind, since, page_size, report, newest, started
+                )
         if newest is not None:
             with self.library.session() as session:
                 publishing.set_last_synced(session, blog_id, newest)
                 session.commit()
         return report
+
+    def _pull_trashed(
+        self,
+        conn: Connector,
+        blog_id: int,
+        kind: str,
+        since: datetime,
+        page_size: int,
+        report: PullReport,
+        newest: datetime | None,
+        started: datetime,
+    ) -> datetime | None:
+        """Posts moved to the blog's trash since the last pull go to the trash here too."""
+        try:
+            trashed = list(conn.list_posts(kind, since, page_size, status="trash"))
+        except (Unsupported, ValidationError):
+            return newest  # an API that cannot list the trash: nothing to learn
+        with self.library.session() as session:
+            for remote in trashed:
+                outcome, post_id = publishing.apply_remote_trash(
+                    session, blog_id, remote.id, remote.modified_gmt
+                )
+                if outcome == publishing.PULL_TRASHED:
+                    report.trashed += 1
+                elif outcome == publishing.PULL_KEPT_LOCAL:
+                    report.kept_local += 1
+                newest = _later(newest, remote.modified_gmt, started)
+            session.commit()
+        return newest
 
     def _store_pulled(self, blog_id: int, remotes: list[RemotePost], report: PullReport) -> None:
         if not remotes:

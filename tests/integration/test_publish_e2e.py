@@ -267,6 +267,12 @@ def test_pull_posts_made_on_the_server(lib, engine, blog, api, wordpress):
     }
     assert raw_post(api, pulled.remote_id)["content"]["raw"] == classic
 
+    # trashed on the blog: trashed here at the next pull
+    time.sleep(1.1)
+    assert api.delete(f"wp/v2/posts/{pulled.remote_id}").status_code == 200
+    assert engine.pull_posts(blog).trashed == 1
+    assert row(lib, pulled.id).status == library.TRASH
+
 
 def edit_behind_the_back(wordpress, remote_id: str, text: str) -> None:
     time.sleep(1.1)  # modified_gmt has whole seconds

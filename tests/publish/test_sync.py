@@ -479,3 +479,39 @@ def test_an_update_keeps_a_private_post_private(lib, fake, engine, blog):
     assert [o.state for o in engine.run_outbox().ran] == ["done"]
     assert fake.posts[remote["id"]]["status"] == "private"
     assert "edited" in fake.posts[remote["id"]]["content"]
+
+
+def test_a_post_trashed_on_the_blog_is_trashed_here_unless_edited(lib, fake, engine, blog):
+    one = fake.add_post(title="One", content="<p>1</p>")
+    two = fake.add_post(title="Two", content="<p>2</p>")
+    ids = engine.pull_posts(blog).post_ids
+    with lib.session() as s:
+        by_remote = {s.get(Post, i).remote_id: i for i in ids}
+        library.update_post(s, by_remote[str(two["id"])], body="Edited here.\n")
+        s.commit()
+    fake.touch(one["id"], status="trash")
+    fake.touch(two["id"], status="trash")
+    report = engine.pull_posts(blog)
+    assert (report.trashed, report.kept_local) == (1, 1)
+    assert post_row(lib, by_remote[str(one["id"])])["status"] == library.TRASH
+    assert post_row(lib, by_remote[str(two["id"])])["body"] == "Edited here.\n"
+    with lib.session() as s:
+        assert [r.reason for r in library.list_revisions(s, by_remote[str(one["id"])])] == ["trash"]
+
+
+def test_pull_watermark_ignores_future_times_and_full_pull_finds_backdated_posts(
+    lib, fake, engine, blog
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    later = now + timedelta(days=5)
+    fake.add_post(title="Scheduled", status="future", date_gmt=later, modified_gmt=later)
+    fake.add_post(title="Now", content="<p>x</p>")
+    assert engine.pull_posts(blog).new == 2
+    with lib.session() as s:
+        mark = publishing.get_blog_account(s, blog).last_synced_at
+    assert mark is not None and mark <= datetime.now(UTC)
+
+    old = now - timedelta(days=400)
+    fake.add_post(title="Imported", content="<p>old</p>", date_gmt=old, modified_gmt=old)
+    assert engine.pull_posts(blog).new == 0  # WordPress dates it in the past: not "changed"
+    assert engine.pull_posts(blog, full=True).new == 1
