@@ -1,7 +1,7 @@
 """The `publish` and `sync` commands: the outbox and the sync worker, run from a terminal.
 
     desktop-blog publish ID --blog NAME [--status publish|draft|future] [--date ISO]
-    desktop-blog sync [--blog NAME]
+    desktop-blog sync [--blog NAME] [--full]
 
 `publish` writes the post's outbox job (as the window's Publish button does) and runs that blog's
 outbox at once; `sync` pulls each blog's posts (comments later), then runs its outbox. Both run
@@ -176,7 +176,7 @@ def cmd_sync(lib: db.Library, args: argparse.Namespace) -> int:
             continue
         code = EXIT_OK
         try:
-            pulled = engine.pull_posts(account.id)
+            pulled = engine.pull_posts(account.id, full=args.full)
             print(
                 f"{account.name}: pulled {pulled.new} new, {pulled.updated} updated"
                 + (f", {pulled.kept_local} kept as edited here" if pulled.kept_local else "")
@@ -245,6 +245,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "1 something failed, 3 something waits (offline), 4 a conflict waits.",
     )
     p.add_argument("--blog", metavar="NAME", help="only this blog")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="fetch every post, not only those changed since the last sync (finds posts "
+        "created on the blog with a date in the past)",
+    )
     p.set_defaults(func=cmd_sync)
 
 

@@ -473,6 +473,12 @@ def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[st
         .options(selectinload(Post.tags), selectinload(Post.categories))
     ).first()
     if post is not None and post.remote_modified == pulled.modified_gmt:
+        # WordPress publishes a scheduled post without changing its modified time
+        status = local_status(pulled.status)
+        if post.status == SCHEDULED and status == PUBLISHED:
+            library.update_post(session, post.id, status=PUBLISHED, scheduled_at=None)
+            post.published_at = pulled.date_gmt or post.published_at
+            return PULL_UPDATED, post.id
         return PULL_UNCHANGED, post.id
     if post is None:
         data = library.create_post(

@@ -515,3 +515,16 @@ def test_pull_watermark_ignores_future_times_and_full_pull_finds_backdated_posts
     fake.add_post(title="Imported", content="<p>old</p>", date_gmt=old, modified_gmt=old)
     assert engine.pull_posts(blog).new == 0  # WordPress dates it in the past: not "changed"
     assert engine.pull_posts(blog, full=True).new == 1
+
+
+def test_a_scheduled_post_published_by_the_blog_shows_as_published(lib, fake, engine, blog):
+    post_id = new_post(lib, "Soon", "x")
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    request(lib, publishing.request_publish, post_id, blog, "future", when)
+    engine.run_outbox()
+    remote_id = int(post_row(lib, post_id)["remote_id"])
+    engine.pull_posts(blog)
+    with fake.lock:  # the date came: WordPress publishes it, its modified time unchanged
+        fake.posts[remote_id]["status"] = "publish"
+    assert engine.pull_posts(blog).updated == 1
+    assert post_row(lib, post_id)["status"] == library.PUBLISHED
