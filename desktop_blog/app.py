@@ -7,11 +7,14 @@ database worker, and the tree and editor are filled when it is ready. SQLAlchemy
 
 Environment:
     DESKTOP_BLOG_HOME            the library's folder (else the platform's user data folder)
-    DESKTOP_BLOG_STARTUP_PROBE   print ``shown <ms>`` once the window is painted and ``ready <ms>``
-                                 once the library is open and its post shown (for benchmarks);
-                                 the time counts from DESKTOP_BLOG_T0 (a ``time.time()`` taken
-                                 before the process was started) or else from the process start
-    DESKTOP_BLOG_EXIT_WHEN_READY with the probe: quit once ready
+    DESKTOP_BLOG_STARTUP_PROBE   print ``shown <ms>`` once the window is painted, ``ready <ms>``
+                                 once the library is open and its post shown, and ``preview <ms>``
+                                 once the preview first painted the rendered post (for
+                                 benchmarks); the time counts from DESKTOP_BLOG_T0 (a
+                                 ``time.time()`` taken before the process was started) or else
+                                 from the process start
+    DESKTOP_BLOG_EXIT_WHEN_READY with the probe: quit once ready (and, when a post is shown in
+                                 the preview, once the preview has been painted)
 """
 
 from __future__ import annotations
@@ -68,18 +71,25 @@ def _process_start_time() -> float | None:
 
 
 class StartupProbe(QObject):
-    """Prints when the window is first painted and when the library is ready."""
+    """Prints when the window is first painted, when the library is ready and when the preview
+    first shows the post."""
+
+    # Quit anyway this long after ready when the preview does not report.
+    PREVIEW_TIMEOUT_MS = 20_000
 
     def __init__(self, t0: float, exit_when_ready: bool) -> None:
         super().__init__()
         self.t0 = t0
         self.exit_when_ready = exit_when_ready
         self.window: MainWindow | None = None
+        self.is_ready = False
+        self.previewed = False
 
     def attach(self, window: MainWindow) -> None:
         self.window = window
         self.setParent(window)
         window.libraryReady.connect(lambda: QTimer.singleShot(0, self._ready))
+        window.firstPreviewPainted.connect(self._previewed)
 
     def shown(self) -> None:
         self._print("shown")
@@ -89,7 +99,22 @@ class StartupProbe(QObject):
 
     def _ready(self) -> None:
         self._print("ready")
-        if self.exit_when_ready and self.window is not None:
+        self.is_ready = True
+        if self.window is not None and self.window.preview_expected() and not self.previewed:
+            QTimer.singleShot(self.PREVIEW_TIMEOUT_MS, self._quit)
+            return
+        self._quit()
+
+    def _previewed(self) -> None:
+        if self.previewed:
+            return
+        self.previewed = True
+        self._print("preview")
+        if self.is_ready:
+            self._quit()
+
+    def _quit(self) -> None:
+        if self.exit_when_ready and self.window is not None and not self.window.closed:
             self.window.close()
 
 

@@ -2,7 +2,9 @@
 
 The panel knows nothing of the database: ``load`` shows a post (a ``PostData``), ``edited``
 says the user changed something, and ``current_edit`` hands the autosaver what to write.
-The metadata panel is a separate widget so the window can dock it where it likes.
+The text is a ``MarkdownEditor``; the find / replace and go-to-line bars sit under it (the
+window's actions open them). The metadata panel is a separate widget so the window can dock
+it where it likes.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontDatabase, QTextOption
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,7 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_blog.render.textstats import Stats
+
 from .autosave import Metadata, PostEdit
+from .find_bar import FindBar, GotoLineBar
+from .markdown_editor import MarkdownEditor
 
 # The statuses of core.models.STATUSES with their labels (core is not imported at start-up:
 # it brings SQLAlchemy; tests/ui/test_main_window.py checks the two lists agree).
@@ -45,8 +51,8 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def count_words(text: str) -> int:
-    return len(text.split())
+NO_STATS = Stats(0, 0, 0, 0)
+EDITOR_POINT_SIZE = 11.5
 
 
 class MetadataPanel(QWidget):
@@ -164,7 +170,9 @@ class EditorPanel(QWidget):
     # the user changed the title, the text or the metadata
     edited = Signal()
     titleEdited = Signal(str)
-    wordCountChanged = Signal(int)
+    # textstats.Stats of the selection when there is one (then ``selection`` is True), else of
+    # the whole text; after typing pauses, not per keystroke
+    statsChanged = Signal(object, bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -203,32 +211,32 @@ class EditorPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(line)
         layout.addWidget(self.editor, 1)
+        # The window puts Find, Replace, F3 and Go to line on its own actions.
+        self.find_bar = FindBar(self.editor, install_shortcuts=False)
+        self.goto_bar = GotoLineBar(self.editor, install_shortcut=False)
+        layout.addWidget(self.find_bar)
+        layout.addWidget(self.goto_bar)
         self._page = page
 
         self._stack = QStackedLayout(self)
         self._stack.addWidget(self.message)
         self._stack.addWidget(page)
 
-        self._word_timer = QTimer(self, singleShot=True, interval=150)
-        self._word_timer.timeout.connect(self._count_words)
-
         self.title.textEdited.connect(self._title_edited)
+        self.editor.statsChanged.connect(self._emit_stats)
         self.editor.textChanged.connect(self._text_changed)
         self.metadata.edited.connect(self._metadata_edited)
         self.title.returnPressed.connect(self.editor.setFocus)
         self.show_message("Opening library…")
 
-    def _make_editor(self) -> QPlainTextEdit:
-        # The next issue replaces this with the Markdown editor (highlighting, lists, find).
-        editor = QPlainTextEdit()
+    def _make_editor(self) -> MarkdownEditor:
+        editor = MarkdownEditor()
         editor.setObjectName("markdownEditor")
         editor.setFrameShape(QFrame.Shape.NoFrame)
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSizeF(max(font.pointSizeF(), 11.0))
-        editor.setFont(font)
-        editor.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        font = QFont(editor.font())
+        font.setPointSizeF(max(font.pointSizeF(), EDITOR_POINT_SIZE))
         editor.document().setDocumentMargin(14)
-        editor.setTabStopDistance(4 * editor.fontMetrics().horizontalAdvance(" "))
+        editor.set_editor_font(font)
         return editor
 
     # --- showing a post -----------------------------------------------------------------------
@@ -258,7 +266,7 @@ class EditorPanel(QWidget):
             self._stack.setCurrentWidget(self._page)
         finally:
             self._loading = False
-        self._count_words()
+        self._emit_stats(self.editor.stats())
 
     def update_metadata(self, post: Any) -> None:
         """The same post changed outside the editor (status, title): keep the typed text."""
@@ -289,7 +297,9 @@ class EditorPanel(QWidget):
             self._loading = False
         self.message.setText(text)
         self._stack.setCurrentWidget(self.message)
-        self.wordCountChanged.emit(0)
+        self.find_bar.close_bar()
+        self.goto_bar.close_bar()
+        self.statsChanged.emit(NO_STATS, False)
 
     def current_edit(self) -> PostEdit | None:
         """What to write for the open post (its metadata too if that was edited)."""
@@ -302,7 +312,7 @@ class EditorPanel(QWidget):
         return PostEdit(self._post.id, self.title.text(), self.editor.toPlainText(), metadata)
 
     def word_count(self) -> int:
-        return count_words(self.editor.toPlainText())
+        return self.editor.stats().words
 
     # --- signals ------------------------------------------------------------------------------
 
@@ -313,7 +323,6 @@ class EditorPanel(QWidget):
 
     def _text_changed(self) -> None:
         if not self._loading:
-            self._word_timer.start()
             self.edited.emit()
 
     def _metadata_edited(self) -> None:
@@ -321,5 +330,7 @@ class EditorPanel(QWidget):
             self._meta_dirty = True
             self.edited.emit()
 
-    def _count_words(self) -> None:
-        self.wordCountChanged.emit(self.word_count())
+    def _emit_stats(self, stats: Stats) -> None:
+        if self._post is None:
+            return
+        self.statsChanged.emit(stats, self.editor.textCursor().hasSelection())

@@ -1,10 +1,14 @@
-"""The main window: post tree on the left, the editor in the centre, details docked beside it.
+"""The main window: post tree on the left, the editor and its preview in the centre, details
+and the outline docked beside them.
 
 Start-up order (see app.py): the window's frame is shown first, with its saved geometry; this
 module therefore imports only what that frame needs, and ``build`` (called after the first
-paint) imports and makes the rest: menus, toolbar, editor, details. ``set_library`` then fills it
-once the library has been opened on the database worker. Every database operation goes through the task manager's single database worker, after
-the autosaver's pending writes, so an operation always sees the latest text.
+paint) imports and makes the rest: menus, toolbar, editor, details. The preview (QtWebEngine,
+whose import alone takes 40-70 ms and whose first view some hundreds) is made after that, from
+the event loop, in the place a placeholder kept for it; Markdown and Pygments are imported on the
+render thread. ``set_library`` then fills the window once the library has been opened on the
+database worker. Every database operation goes through the task manager's single database
+worker, after the autosaver's pending writes, so an operation always sees the latest text.
 """
 
 from __future__ import annotations
@@ -48,14 +52,45 @@ class Act(StrEnum):
     PASTE = "paste"
     SELECT_ALL = "select_all"
     FIND = "find"
+    REPLACE = "replace"
+    FIND_NEXT = "find_next"
+    FIND_PREVIOUS = "find_previous"
+    GOTO_LINE = "goto_line"
+    SEARCH_POSTS = "search_posts"
+    BOLD = "bold"
+    ITALIC = "italic"
+    LINK = "link"
     RENAME = "rename"
     DUPLICATE = "duplicate"
     TRASH = "trash"
     RESTORE = "restore"
     DELETE_FOREVER = "delete_forever"
+    REVISIONS = "revisions"
     TOGGLE_DETAILS = "toggle_details"
+    TOGGLE_OUTLINE = "toggle_outline"
     TOGGLE_TOOLBAR = "toggle_toolbar"
+    SHOW_PREVIEW = "show_preview"
+    PREVIEW_ONLY = "preview_only"
+    EDITOR_ONLY = "editor_only"
+    FOCUS_MODE = "focus_mode"
+    FULL_SCREEN = "full_screen"
+    APPEARANCE_SYSTEM = "appearance_system"
+    APPEARANCE_LIGHT = "appearance_light"
+    APPEARANCE_DARK = "appearance_dark"
+    PREVIEW_THEME_AUTO = "preview_theme_auto"
+    PREVIEW_THEME_LIGHT = "preview_theme_light"
+    PREVIEW_THEME_DARK = "preview_theme_dark"
+    PREVIEW_THEME_SEPIA = "preview_theme_sepia"
+    CUSTOM_CSS = "custom_css"
+    NO_CUSTOM_CSS = "no_custom_css"
+    EMBEDS = "embeds"
+    SHORTCUTS = "shortcuts"
     ABOUT = "about"
+
+
+# The editor's text column in focus mode, in average characters.
+FOCUS_COLUMN = 76
+PREVIEW_PLACEHOLDER = "The preview is starting…"
 
 
 def _is_inside(widget: QWidget | None, container: QWidget) -> bool:
@@ -66,6 +101,56 @@ def _is_inside(widget: QWidget | None, container: QWidget) -> bool:
     return False
 
 
+_BASE_PALETTE: QtGui.QPalette | None = None
+
+
+def _base_palette() -> QtGui.QPalette:
+    """The application's palette before the window changed it (the platform's)."""
+    global _BASE_PALETTE
+    if _BASE_PALETTE is None:
+        _BASE_PALETTE = QtGui.QPalette(QtWidgets.QApplication.palette())
+    return _BASE_PALETTE
+
+
+def _palette_is_dark(palette: QtGui.QPalette) -> bool:
+    return palette.color(QtGui.QPalette.ColorRole.Window).lightness() < 128
+
+
+def _dark_palette() -> QtGui.QPalette:
+    """A dark palette for when the platform gives none."""
+    C = QtGui.QColor
+    R = QtGui.QPalette.ColorRole
+    p = QtGui.QPalette()
+    for role, color in (
+        (R.Window, "#2b2d30"),
+        (R.WindowText, "#dfe1e5"),
+        (R.Base, "#1e1f22"),
+        (R.AlternateBase, "#26282b"),
+        (R.ToolTipBase, "#3c3f41"),
+        (R.ToolTipText, "#dfe1e5"),
+        (R.PlaceholderText, "#8c8f94"),
+        (R.Text, "#dfe1e5"),
+        (R.Button, "#35373b"),
+        (R.ButtonText, "#dfe1e5"),
+        (R.BrightText, "#ff6b6b"),
+        (R.Light, "#4a4d52"),
+        (R.Midlight, "#3e4145"),
+        (R.Mid, "#2f3134"),
+        (R.Dark, "#1b1c1f"),
+        (R.Shadow, "#0d0d0f"),
+        (R.Highlight, "#2f65ca"),
+        (R.HighlightedText, "#ffffff"),
+        (R.Link, "#6ea8ff"),
+        (R.LinkVisited, "#b39dff"),
+    ):
+        p.setColor(role, C(color))
+    G = QtGui.QPalette.ColorGroup.Disabled
+    for role in (R.WindowText, R.Text, R.ButtonText):
+        p.setColor(G, role, C("#6f7378"))
+    p.setColor(G, R.Highlight, C("#3d4148"))
+    return p
+
+
 class MainWindow(QMainWindow):
     # the first frame has been painted (queued: it fires once that paint is done)
     firstPainted = Signal()
@@ -73,6 +158,10 @@ class MainWindow(QMainWindow):
     libraryReady = Signal()
     # the editor now shows this post (an id) or none (None)
     postShown = Signal(object)
+    # the preview (a PreviewView) has been made and put in place
+    previewCreated = Signal(object)
+    # the preview painted a rendered post for the first time (start-up probe)
+    firstPreviewPainted = Signal()
 
     def __init__(
         self,
@@ -103,6 +192,17 @@ class MainWindow(QMainWindow):
         self._warned_storage = False
         self._closing_done = False
         self.warning_box: QWidget | None = None
+        self.revision_dialog: QWidget | None = None
+        self.preview: Any | None = None
+        self.render_worker: Any | None = None
+        self.preview_connection: Any | None = None
+        self.image_inserter: Any | None = None
+        self._preview_painted = False
+        self._focus_mode = False
+        self._before_focus: dict[str, Any] = {}
+        self._view_mode = self.settings.view_mode
+        self._dark: bool | None = None
+        self._applying_appearance = False
 
         self.setWindowTitle("Desktop Blog")
         self.setObjectName("mainWindow")
@@ -145,10 +245,23 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self._tree_placeholder)
 
+        # The editor and the preview side by side; the preview's place is kept by a placeholder
+        # until it is made (after the first frame).
+        self.preview_placeholder = QtWidgets.QLabel(PREVIEW_PLACEHOLDER)
+        self.preview_placeholder.setObjectName("previewPlaceholder")
+        self.preview_placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.preview_placeholder.setEnabled(False)
+        self.work_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.work_splitter.setObjectName("workSplitter")
+        self.work_splitter.addWidget(self.editor_panel)
+        self.work_splitter.addWidget(self.preview_placeholder)
+        self.work_splitter.setCollapsible(0, False)  # the preview may go, in a small window
+        self.work_splitter.setHandleWidth(5)
+
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self._left)
-        self.splitter.addWidget(self.editor_panel)
+        self.splitter.addWidget(self.work_splitter)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
@@ -168,6 +281,20 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.details)
 
+        from .outline import OutlinePanel
+
+        self.outline = OutlinePanel(self.editor_panel.editor)
+        self.outline_dock = QtWidgets.QDockWidget("Outline")
+        self.outline_dock.setObjectName("outlineDock")
+        self.outline_dock.setWidget(self.outline)
+        self.outline_dock.setFeatures(self.details.features())
+        self.outline_dock.setAllowedAreas(
+            QtCore.Qt.DockWidgetArea.LeftDockWidgetArea
+            | QtCore.Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.outline_dock)
+        self.outline_dock.hide()
+
         self.actions_: dict[Act, QAction] = {}
         self._make_actions()
         self._make_menus_and_toolbar()
@@ -175,12 +302,17 @@ class MainWindow(QMainWindow):
 
         self.editor_panel.edited.connect(self._on_edited)
         self.editor_panel.titleEdited.connect(self._on_title_edited)
-        self.editor_panel.wordCountChanged.connect(self._show_word_count)
+        self.editor_panel.statsChanged.connect(self._show_stats)
         self.editor_panel.metadata.status.activated.connect(self._on_status_chosen)
 
         self._restore_window_state()
+        self.apply_appearance()
+        QtGui.QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+        self._apply_view_mode()
         self._update_actions()
         self.statusBar().showMessage("Opening library…")
+        # The preview comes once the event loop runs again (after this frame).
+        QtCore.QTimer.singleShot(0, self._make_preview_if_shown)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -196,8 +328,10 @@ class MainWindow(QMainWindow):
             slot: Callable[[], Any],
             shortcut: Any = None,
             tip: str = "",
+            checkable: bool = False,
         ) -> QAction:
             action = QtGui.QAction(blank, text, self)
+            action.setCheckable(checkable)
             action.setObjectName(f"action_{key.value}")
             if shortcut is not None:
                 if isinstance(shortcut, list):
@@ -208,7 +342,10 @@ class MainWindow(QMainWindow):
                     action.setShortcut(QtGui.QKeySequence(shortcut))
             if tip:
                 action.setStatusTip(tip)
-            action.triggered.connect(lambda _checked=False: slot())
+            if checkable:
+                action.triggered.connect(lambda checked=False: slot(checked))
+            else:
+                action.triggered.connect(lambda _checked=False: slot())
             self.actions_[key] = action
             self.addAction(action)
             return action
@@ -233,7 +370,26 @@ class MainWindow(QMainWindow):
             action = add(key, text, lambda m=method: self._edit_focused(m), std)
             # The focused text field handles these keys itself; the menu entry is for the mouse.
             action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetShortcut)
-        add(Act.FIND, "&Find…", self.find, K.Find, "Search the library")
+        add(Act.FIND, "&Find…", self.find_in_post, K.Find, "Find text in the post")
+        add(Act.REPLACE, "R&eplace…", self.replace_in_post, "Ctrl+H", "Find and replace")
+        add(Act.FIND_NEXT, "Find &Next", self._find_bar_call("find_next"), "F3")
+        add(Act.FIND_PREVIOUS, "Find Pre&vious", self._find_bar_call("find_previous"), "Shift+F3")
+        add(Act.GOTO_LINE, "&Go to Line…", self.goto_line, "Ctrl+G")
+        add(
+            Act.SEARCH_POSTS,
+            "&Search Posts…",
+            self.search_posts,
+            "Ctrl+Shift+F",
+            "Search the library",
+        )
+        # The editor takes Ctrl+B/I/K itself; these entries are for the mouse and the list.
+        for key, text, method, keys in (
+            (Act.BOLD, "&Bold", "format_bold", "Ctrl+B"),
+            (Act.ITALIC, "&Italic", "format_italic", "Ctrl+I"),
+            (Act.LINK, "&Link…", "format_link", "Ctrl+K"),
+        ):
+            action = add(key, text, lambda m=method: self._format(m), keys)
+            action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetShortcut)
         add(Act.RENAME, "&Rename…", self.rename_post, "F2")
         add(Act.DUPLICATE, "D&uplicate", self.duplicate_post, "Ctrl+D")
         add(Act.TRASH, "Move to &Trash", self.trash_post, K.Delete)
@@ -250,6 +406,50 @@ class MainWindow(QMainWindow):
         details.setShortcut(QtGui.QKeySequence("Ctrl+Shift+D"))
         details.setIcon(blank)
         self.actions_[Act.TOGGLE_DETAILS] = details
+        add(Act.REVISIONS, "Revision &History…", self.show_revisions, None, "Earlier versions")
+        outline = self.outline_dock.toggleViewAction()
+        outline.setText("&Outline")
+        outline.setShortcut(QtGui.QKeySequence("Ctrl+Shift+O"))
+        outline.setIcon(blank)
+        self.actions_[Act.TOGGLE_OUTLINE] = outline
+        add(Act.SHOW_PREVIEW, "Show &Preview", self._toggle_preview, "Ctrl+Shift+P", "", True)
+        add(Act.PREVIEW_ONLY, "Preview &Only", self._toggle_preview_only, "Ctrl+Alt+P", "", True)
+        add(Act.EDITOR_ONLY, "&Editor Only", self._toggle_editor_only, "Ctrl+Alt+E", "", True)
+        add(Act.FOCUS_MODE, "&Focus Mode", self.set_focus_mode, "Ctrl+Shift+Return", "", True)
+        full = QtGui.QKeySequence.keyBindings(K.FullScreen) or [QtGui.QKeySequence("F11")]
+        add(Act.FULL_SCREEN, "F&ull Screen", self.set_full_screen, full, "", True)
+        appearance = QtGui.QActionGroup(self)
+        for key, text, theme in (
+            (Act.APPEARANCE_SYSTEM, "Follow the &System", "system"),
+            (Act.APPEARANCE_LIGHT, "&Light", "light"),
+            (Act.APPEARANCE_DARK, "&Dark", "dark"),
+        ):
+            action = add(
+                key, text, lambda _c=False, t=theme: self.set_appearance(t), None, "", True
+            )
+            appearance.addAction(action)
+        preview_themes = QtGui.QActionGroup(self)
+        for key, text, theme in (
+            (Act.PREVIEW_THEME_AUTO, "Like the &Window", "auto"),
+            (Act.PREVIEW_THEME_LIGHT, "&Light", "light"),
+            (Act.PREVIEW_THEME_DARK, "&Dark", "dark"),
+            (Act.PREVIEW_THEME_SEPIA, "&Sepia", "sepia"),
+        ):
+            action = add(
+                key, text, lambda _c=False, t=theme: self.set_preview_theme(t), None, "", True
+            )
+            preview_themes.addAction(action)
+        add(Act.CUSTOM_CSS, "&Custom CSS…", self.choose_custom_css, None, "Your blog's stylesheet")
+        add(Act.NO_CUSTOM_CSS, "&No Custom CSS", lambda: self.set_custom_css(""))
+        add(
+            Act.EMBEDS,
+            "Allow &Embeds (Scripts) in Preview",
+            self.set_embeds,
+            None,
+            "Let a post's scripts run in the preview (video players, tweets)",
+            True,
+        )
+        add(Act.SHORTCUTS, "&Keyboard Shortcuts", self.show_shortcuts, "F1")
         add(Act.ABOUT, "&About Desktop Blog", self.show_about)
 
     def _make_menus_and_toolbar(self) -> None:
@@ -266,14 +466,22 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addActions([a[Act.CUT], a[Act.COPY], a[Act.PASTE], a[Act.SELECT_ALL]])
         edit_menu.addSeparator()
-        edit_menu.addAction(a[Act.FIND])
+        edit_menu.addActions([a[Act.BOLD], a[Act.ITALIC], a[Act.LINK]])
+        edit_menu.addSeparator()
+        edit_menu.addActions(
+            [a[Act.FIND], a[Act.REPLACE], a[Act.FIND_NEXT], a[Act.FIND_PREVIOUS], a[Act.GOTO_LINE]]
+        )
+        edit_menu.addSeparator()
+        edit_menu.addAction(a[Act.SEARCH_POSTS])
         post_menu = bar.addMenu("&Post")
         post_menu.addActions([a[Act.NEW_POST], a[Act.RENAME], a[Act.DUPLICATE]])
+        post_menu.addSeparator()
+        post_menu.addAction(a[Act.REVISIONS])
         post_menu.addSeparator()
         post_menu.addActions([a[Act.TRASH], a[Act.RESTORE], a[Act.DELETE_FOREVER]])
         self.view_menu = bar.addMenu("&View")
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(a[Act.ABOUT])
+        help_menu.addActions([a[Act.SHORTCUTS], a[Act.ABOUT]])
 
         toolbar = QtWidgets.QToolBar("Toolbar")
         toolbar.setObjectName("mainToolbar")
@@ -284,23 +492,56 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addActions([a[Act.RENAME], a[Act.DUPLICATE], a[Act.TRASH], a[Act.RESTORE]])
         toolbar.addSeparator()
-        toolbar.addAction(a[Act.FIND])
+        toolbar.addAction(a[Act.SEARCH_POSTS])
+        toolbar.addAction(a[Act.SHOW_PREVIEW])
         toolbar.addAction(a[Act.TOGGLE_DETAILS])
         self.addToolBar(toolbar)
         self.toolbar = toolbar
         toolbar_toggle = toolbar.toggleViewAction()
         toolbar_toggle.setText("&Toolbar")
         self.actions_[Act.TOGGLE_TOOLBAR] = toolbar_toggle
-        self.view_menu.addActions([a[Act.TOGGLE_DETAILS], toolbar_toggle])
+        v = self.view_menu
+        v.addActions([a[Act.SHOW_PREVIEW], a[Act.PREVIEW_ONLY], a[Act.EDITOR_ONLY]])
+        v.addSeparator()
+        v.addActions([a[Act.TOGGLE_OUTLINE], a[Act.TOGGLE_DETAILS], toolbar_toggle])
+        v.addSeparator()
+        v.addActions([a[Act.FOCUS_MODE], a[Act.FULL_SCREEN]])
+        v.addSeparator()
+        appearance = v.addMenu("&Appearance")
+        appearance.addActions(
+            [a[Act.APPEARANCE_SYSTEM], a[Act.APPEARANCE_LIGHT], a[Act.APPEARANCE_DARK]]
+        )
+        themes = v.addMenu("Preview &Theme")
+        themes.addActions(
+            [
+                a[Act.PREVIEW_THEME_AUTO],
+                a[Act.PREVIEW_THEME_LIGHT],
+                a[Act.PREVIEW_THEME_DARK],
+                a[Act.PREVIEW_THEME_SEPIA],
+            ]
+        )
+        themes.addSeparator()
+        themes.addActions([a[Act.CUSTOM_CSS], a[Act.NO_CUSTOM_CSS]])
+        v.addAction(a[Act.EMBEDS])
+        self._sync_view_actions()
 
     def _make_status_bar(self) -> None:
         status = self.statusBar()
         self.word_count_label = QtWidgets.QLabel()
         self.word_count_label.setObjectName("wordCount")
+        self.char_count_label = QtWidgets.QLabel()
+        self.char_count_label.setObjectName("charCount")
+        self.reading_time_label = QtWidgets.QLabel()
+        self.reading_time_label.setObjectName("readingTime")
         self.save_state_label = QtWidgets.QLabel()
         self.save_state_label.setObjectName("saveState")
-        status.addPermanentWidget(self.word_count_label)
-        status.addPermanentWidget(self.save_state_label)
+        for label in (
+            self.word_count_label,
+            self.char_count_label,
+            self.reading_time_label,
+            self.save_state_label,
+        ):
+            status.addPermanentWidget(label)
 
     def _restore_window_state(self) -> None:
         state = self.settings.state("window")
@@ -312,12 +553,23 @@ class MainWindow(QMainWindow):
         if splitter is None or not self.splitter.restoreState(splitter):
             rest = max(400, self.width() - DEFAULT_TREE_WIDTH - DEFAULT_DETAILS_WIDTH)
             self.splitter.setSizes([DEFAULT_TREE_WIDTH, rest])
+        work = self.settings.state("work_splitter")
+        if work is None or not self.work_splitter.restoreState(work):
+            self.work_splitter.setSizes([1, 1])
+        # Hidden and shown again by the view mode, not by the saved state.
+        self.editor_panel.show()
+        self.preview_placeholder.show()
 
     def save_window_state(self) -> None:
+        if self._focus_mode:
+            self.set_focus_mode(False)  # save the window as it is outside focus mode
         self.settings.set_state("geometry", self.saveGeometry())
         if self.built:
             self.settings.set_state("window", self.saveState())
             self.settings.set_state("splitter", self.splitter.saveState())
+            if not self.editor_panel.isHidden() and not self._preview_widget().isHidden():
+                self.settings.set_state("work_splitter", self.work_splitter.saveState())
+            self.settings.view_mode = self._view_mode
         self.settings.sync()
 
     # --- the library --------------------------------------------------------------------------
@@ -354,6 +606,7 @@ class MainWindow(QMainWindow):
                 a[Act.NEW_POST],
                 a[Act.RENAME],
                 a[Act.DUPLICATE],
+                a[Act.REVISIONS],
                 a[Act.TRASH],
                 a[Act.RESTORE],
                 a[Act.DELETE_FOREVER],
@@ -364,6 +617,11 @@ class MainWindow(QMainWindow):
         app = QtWidgets.QApplication.instance()
         app.focusChanged.connect(self._on_focus_changed)
         app.applicationStateChanged.connect(self._on_application_state)
+        from .image_drop import attach_image_handling
+
+        self.image_inserter = attach_image_handling(self.editor_panel.editor, library)
+        if self.preview is not None:
+            self.preview.set_library(library)
 
         if post is not None:
             self._wanted_post = post.id
@@ -381,8 +639,7 @@ class MainWindow(QMainWindow):
     def apply_icons(self) -> None:
         from . import icons
 
-        dark = self.palette().color(QtGui.QPalette.ColorRole.Window).lightness() < 128
-        icons.apply_icons({k.value: v for k, v in self.actions_.items()}, dark=dark)
+        icons.apply_icons({k.value: v for k, v in self.actions_.items()}, dark=self.is_dark())
         self.icons_ready = True
 
     # --- opening posts ------------------------------------------------------------------------
@@ -428,6 +685,8 @@ class MainWindow(QMainWindow):
         if self.autosaver is not None:
             self.autosaver.flush()
         self.editor_panel.load(post)
+        if self.preview_connection is not None:
+            self.preview_connection.reset()
         self._remember_post(post.id)
         self._update_actions()
         self.postShown.emit(post.id)
@@ -511,8 +770,15 @@ class MainWindow(QMainWindow):
         box.show()  # open() would make it window-modal
         self.warning_box = box
 
-    def _show_word_count(self, words: int) -> None:
-        self.word_count_label.setText("1 word" if words == 1 else f"{words:,} words")
+    def _show_stats(self, stats: Any, selection: bool) -> None:
+        """Words, characters and reading time of the text, or of the selection."""
+        words = "1 word" if stats.words == 1 else f"{stats.words:,} words"
+        chars = "1 character" if stats.chars == 1 else f"{stats.chars:,} characters"
+        self.word_count_label.setText(f"Selection: {words}" if selection else words)
+        self.char_count_label.setText(chars)
+        minutes = stats.reading_minutes
+        self.reading_time_label.setText(f"{minutes} min read" if minutes else "")
+        self.reading_time_label.setToolTip("Reading time at 230 words a minute" if minutes else "")
 
     def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if self.autosaver is None or old is None:
@@ -535,10 +801,57 @@ class MainWindow(QMainWindow):
         if callable(fn):
             fn()
 
-    def find(self) -> None:
+    def search_posts(self) -> None:
+        """Put the focus in the tree's search box (Ctrl+Shift+F)."""
         if self.tree is not None:
+            if self._focus_mode:
+                self.set_focus_mode(False)
             self.tree.search_box.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
             self.tree.search_box.selectAll()
+
+    def _editor_usable(self) -> bool:
+        return self.editor_panel.post_id is not None
+
+    def _show_editor_for_bars(self) -> None:
+        if self._view_mode == "preview" and not self._focus_mode:
+            self.set_view_mode("both")
+
+    def find_in_post(self) -> None:
+        """The find bar under the editor (Ctrl+F)."""
+        if self._editor_usable():
+            self._show_editor_for_bars()
+            self.editor_panel.goto_bar.hide()
+            self.editor_panel.find_bar.open_find()
+
+    def replace_in_post(self) -> None:
+        if self._editor_usable() and not self.editor_panel.editor.isReadOnly():
+            self._show_editor_for_bars()
+            self.editor_panel.goto_bar.hide()
+            self.editor_panel.find_bar.open_replace()
+
+    def _find_bar_call(self, method: str) -> Callable[[], None]:
+        def call() -> None:
+            bar = self.editor_panel.find_bar
+            if not self._editor_usable():
+                return
+            if not bar.find_field.text():
+                bar.open_find()
+            else:
+                getattr(bar, method)()
+
+        return call
+
+    def goto_line(self) -> None:
+        if self._editor_usable():
+            self._show_editor_for_bars()
+            self.editor_panel.find_bar.hide()
+            self.editor_panel.goto_bar.open()
+
+    def _format(self, method: str) -> None:
+        editor = self.editor_panel.editor
+        if self._editor_usable() and not editor.isReadOnly():
+            getattr(editor, method)()
+            editor.setFocus()
 
     def close_post(self) -> None:
         if self.editor_panel.post_id is None:
@@ -689,8 +1002,11 @@ class MainWindow(QMainWindow):
         from .dialogs.preferences import PreferencesDialog
 
         dialog = PreferencesDialog(self.settings, self)
-        if dialog.exec() and self.autosaver is not None:
+        if not dialog.exec():
+            return
+        if self.autosaver is not None:
             self.autosaver.revision_every = timedelta(minutes=self.settings.revision_minutes)
+        self.apply_appearance()
 
     def show_about(self) -> None:
         from desktop_blog import __version__
@@ -712,7 +1028,11 @@ class MainWindow(QMainWindow):
         has_post = ready and post is not None
         trashed = has_post and post.status == TRASH
         a[Act.NEW_POST].setEnabled(ready)
-        a[Act.FIND].setEnabled(ready)
+        a[Act.SEARCH_POSTS].setEnabled(ready)
+        for key in (Act.FIND, Act.FIND_NEXT, Act.FIND_PREVIOUS, Act.GOTO_LINE, Act.REVISIONS):
+            a[key].setEnabled(has_post)
+        for key in (Act.REPLACE, Act.BOLD, Act.ITALIC, Act.LINK):
+            a[key].setEnabled(has_post and not trashed)
         a[Act.SAVE].setEnabled(has_post)
         a[Act.CLOSE_POST].setEnabled(has_post)
         a[Act.RENAME].setEnabled(has_post and not trashed)
@@ -720,6 +1040,353 @@ class MainWindow(QMainWindow):
         a[Act.TRASH].setEnabled(has_post and not trashed)
         a[Act.RESTORE].setEnabled(trashed)
         a[Act.DELETE_FOREVER].setEnabled(has_post)
+
+    # --- preview ------------------------------------------------------------------------------
+
+    def _preview_widget(self) -> QWidget:
+        """What holds the preview's place in the centre: the preview, or its placeholder."""
+        return self.preview if self.preview is not None else self.preview_placeholder
+
+    def _make_preview_if_shown(self) -> None:
+        if self._view_mode != "editor" and not self._focus_mode:
+            self.make_preview()
+
+    def make_preview(self) -> Any:
+        """Make the preview and its render worker, in the placeholder's place (once)."""
+        if self.preview is not None or self._closing_done:
+            return self.preview
+        from .render_worker import RenderWorker
+        from .schemes import register_schemes
+
+        # After the first frame, before any QtWebEngine profile exists (see schemes.py).
+        register_schemes(late=True)
+        from .preview import PreviewView, connect_preview
+
+        self.render_worker = RenderWorker(parent=self)
+        self.render_worker.warm_up()
+        preview = PreviewView(
+            library=self.library, theme=self._preview_theme_name(), open_links_externally=True
+        )
+        preview.setObjectName("preview")
+        index = self.work_splitter.indexOf(self.preview_placeholder)
+        hidden = self.preview_placeholder.isHidden()
+        self.work_splitter.replaceWidget(index, preview)  # in its place, at its size
+        self.preview_placeholder.hide()
+        preview.setVisible(not hidden)
+        self.preview = preview
+        css = self.settings.custom_css
+        if css:
+            self._load_custom_css(css)
+        if self.settings.embeds:
+            preview.set_embeds_enabled(True)
+        preview.painted.connect(self._on_preview_painted)
+        self.preview_connection = connect_preview(
+            self.editor_panel.editor, self.render_worker, preview
+        )
+        if self.editor_panel.post_id is not None:
+            self.preview_connection.reset()
+        self.previewCreated.emit(preview)
+        return preview
+
+    def _on_preview_painted(self, generation: int) -> None:
+        if generation >= 1 and not self._preview_painted:
+            self._preview_painted = True
+            self.firstPreviewPainted.emit()
+
+    def preview_expected(self) -> bool:
+        """A post is open and the preview is on screen, so a rendered preview will come."""
+        return (
+            self.editor_panel.post_id is not None
+            and self._view_mode != "editor"
+            and not self._focus_mode
+        )
+
+    @property
+    def view_mode(self) -> str:
+        """``both`` (editor and preview), ``editor`` or ``preview``."""
+        return self._view_mode
+
+    def set_view_mode(self, mode: str) -> None:
+        if mode not in ("both", "editor", "preview"):
+            raise ValueError(mode)
+        if self._focus_mode:
+            self.set_focus_mode(False)
+        self._view_mode = mode
+        self.settings.view_mode = mode
+        self._apply_view_mode()
+
+    def _apply_view_mode(self) -> None:
+        mode = "editor" if self._focus_mode else self._view_mode
+        show_preview = mode != "editor"
+        self.editor_panel.setVisible(mode != "preview")
+        if show_preview and self.preview is None and self.built:
+            QtCore.QTimer.singleShot(0, self.make_preview)
+        self._preview_widget().setVisible(show_preview)
+        if mode == "preview" and self.preview is not None:
+            self.preview.setFocus()
+        elif mode == "editor" and self.editor_panel.post_id is not None:
+            if self.focusWidget() is None or _is_inside(self.focusWidget(), self.work_splitter):
+                self.editor_panel.editor.setFocus()
+        self._sync_view_actions()
+
+    def _sync_view_actions(self) -> None:
+        a = getattr(self, "actions_", None)
+        if not a:
+            return
+        mode = self._view_mode
+        a[Act.SHOW_PREVIEW].setChecked(mode != "editor" and not self._focus_mode)
+        a[Act.PREVIEW_ONLY].setChecked(mode == "preview" and not self._focus_mode)
+        a[Act.EDITOR_ONLY].setChecked(mode == "editor" or self._focus_mode)
+        a[Act.FOCUS_MODE].setChecked(self._focus_mode)
+        a[Act.FULL_SCREEN].setChecked(self.isFullScreen())
+        theme = self.settings.theme
+        a[Act(f"appearance_{theme}")].setChecked(True)
+        a[Act(f"preview_theme_{self.settings.preview_theme}")].setChecked(True)
+        a[Act.NO_CUSTOM_CSS].setEnabled(bool(self.settings.custom_css))
+        a[Act.EMBEDS].setChecked(self.settings.embeds)
+
+    def _toggle_preview(self, checked: bool) -> None:
+        self.set_view_mode("both" if checked else "editor")
+
+    def _toggle_preview_only(self, checked: bool) -> None:
+        self.set_view_mode("preview" if checked else "both")
+
+    def _toggle_editor_only(self, checked: bool) -> None:
+        self.set_view_mode("editor" if checked else "both")
+
+    def _preview_theme_name(self) -> str:
+        theme = self.settings.preview_theme
+        if theme == "auto":
+            return "dark" if self.is_dark() else "light"
+        return theme
+
+    def set_preview_theme(self, theme: str) -> None:
+        """``auto`` (like the window), ``light``, ``dark`` or ``sepia``; kept in the settings."""
+        self.settings.set("preview/theme", theme)
+        self.settings.sync()
+        if self.preview is not None:
+            self.preview.set_theme(self._preview_theme_name())
+        self._sync_view_actions()
+
+    def choose_custom_css(self) -> None:
+        start = self.settings.custom_css or str(Path.home())
+        path, _filter = QtWidgets.QFileDialog.getOpenFileName(
+            self, "A stylesheet for the preview", start, "CSS files (*.css);;All files (*)"
+        )
+        if path:
+            self.set_custom_css(path)
+
+    def set_custom_css(self, path: str) -> None:
+        """Lay the stylesheet at ``path`` over the preview's theme ("" removes it); kept."""
+        self.settings.set("preview/custom_css", path)
+        self.settings.sync()
+        if self.preview is not None:
+            self._load_custom_css(path)
+        self._sync_view_actions()
+
+    def _load_custom_css(self, path: str) -> None:
+        try:
+            self.preview.set_custom_css(path or None)
+        except OSError as exc:
+            log.warning("custom CSS %s: %s", path, exc)
+            self.statusBar().showMessage(f"The stylesheet {path} cannot be read: {exc}", 10000)
+
+    def set_embeds(self, enabled: bool) -> None:
+        """Let a post's scripts run in the preview (off by default); kept in the settings."""
+        self.settings.set("preview/embeds", bool(enabled))
+        self.settings.sync()
+        if self.preview is not None:
+            self.preview.set_embeds_enabled(bool(enabled))
+        self._sync_view_actions()
+
+    # --- appearance ---------------------------------------------------------------------------
+
+    def is_dark(self) -> bool:
+        """Whether the window is dark now (by the setting, or following the system)."""
+        if self._dark is None:
+            self._dark = self._wants_dark()
+        return self._dark
+
+    def _wants_dark(self) -> bool:
+        theme = self.settings.theme
+        if theme != "system":
+            return theme == "dark"
+        scheme = QtGui.QGuiApplication.styleHints().colorScheme()
+        if scheme == QtCore.Qt.ColorScheme.Unknown:
+            return _palette_is_dark(_base_palette())
+        return scheme == QtCore.Qt.ColorScheme.Dark
+
+    def set_appearance(self, theme: str) -> None:
+        """``system``, ``light`` or ``dark`` for the whole window; kept in the settings."""
+        self.settings.set("appearance/theme", theme)
+        self.settings.sync()
+        self.apply_appearance()
+
+    def apply_appearance(self) -> None:
+        """Set the Qt palette, the editor's colours and the preview's theme to light or dark."""
+        if self._applying_appearance:
+            return
+        self._applying_appearance = True
+        try:
+            dark = self._wants_dark()
+            self._dark = dark
+            app = QtWidgets.QApplication.instance()
+            base = _base_palette()
+            if dark == _palette_is_dark(base):
+                app.setPalette(base)
+            elif dark:
+                app.setPalette(_dark_palette())
+            else:
+                app.setPalette(app.style().standardPalette())
+            self.editor_panel.editor.set_dark(dark)
+            if self.preview is not None and self.settings.preview_theme == "auto":
+                self.preview.set_theme(self._preview_theme_name())
+            if self.icons_ready:
+                self.apply_icons()
+            self._sync_view_actions()
+        finally:
+            self._applying_appearance = False
+
+    def _system_scheme_changed(self, _scheme: Any) -> None:
+        if self.settings.theme == "system":
+            self.apply_appearance()
+
+    # --- focus mode and full screen -------------------------------------------------------------
+
+    @property
+    def focus_mode(self) -> bool:
+        return self._focus_mode
+
+    def set_focus_mode(self, on: bool) -> None:
+        """Only the editor, in a centred column: tree, docks, toolbar, preview and status bar
+        are hidden (Esc leaves)."""
+        on = bool(on)
+        if on == self._focus_mode:
+            self._sync_view_actions()
+            return
+        panes = {
+            "tree": self._left,
+            "details": self.details,
+            "outline": self.outline_dock,
+            "toolbar": self.toolbar,
+            "status": self.statusBar(),
+        }
+        if on:
+            self._before_focus = {name: not w.isHidden() for name, w in panes.items()}
+            self._focus_mode = True
+            for widget in panes.values():
+                widget.hide()
+            self.editor_panel.editor.set_column_width(FOCUS_COLUMN)
+            self._apply_view_mode()
+            if self.editor_panel.post_id is not None:
+                self.editor_panel.editor.setFocus()
+        else:
+            self._focus_mode = False
+            for name, widget in panes.items():
+                widget.setVisible(self._before_focus.get(name, True))
+            self.editor_panel.editor.set_column_width(None)
+            self._apply_view_mode()
+        self._sync_view_actions()
+
+    def set_full_screen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+        self._sync_view_actions()
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.WindowStateChange and self.built:
+            self._sync_view_actions()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        # Esc, when nothing inside took it (the find bar does, to close), leaves focus mode,
+        # then full screen.
+        if event.key() == QtCore.Qt.Key.Key_Escape and self.built:
+            if self._focus_mode:
+                self.set_focus_mode(False)
+                return
+            if self.isFullScreen():
+                self.set_full_screen(False)
+                return
+        super().keyPressEvent(event)
+
+    # --- revision history -----------------------------------------------------------------------
+
+    def show_revisions(self) -> None:
+        """The post's revisions, after the editor's text has been written (Post menu, tree)."""
+        post_id = self._target()
+        if post_id is None or self.library is None:
+            return
+        if self.autosaver is not None:
+            self.autosaver.flush()
+
+        def open_dialog() -> None:
+            if self.editor_panel.post_id != post_id or self._closing_done:
+                return
+            from .revision_dialog import RevisionDialog
+
+            dialog = RevisionDialog(
+                self.library,
+                self.tasks,
+                post_id,
+                self.editor_panel.title.text(),
+                self.editor_panel.editor.toPlainText(),
+                self,
+            )
+            dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.restored.connect(self._on_revision_restored)
+            self.revision_dialog = dialog
+            dialog.open()
+
+        self._after_writes(open_dialog)
+
+    def _on_revision_restored(self, post: Any) -> None:
+        # The restore was written after every pending save (one database worker), and the
+        # dialog is modal, so the editor holds nothing newer: show the restored text as loaded,
+        # not as an edit.
+        if self.editor_panel.post_id == post.id:
+            self.editor_panel.load(post)
+        if self.tree is not None:
+            self.tree.refresh(select=post.id)
+        self._update_actions()
+        self.statusBar().showMessage(
+            "Restored. The text it replaced is kept in the revision history.", 8000
+        )
+
+    # --- help -----------------------------------------------------------------------------------
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        """(what, keys) for every action with a shortcut, and the editor's own keys."""
+        rows = []
+        for action in self.actions_.values():
+            keys = ", ".join(
+                k.toString(QtGui.QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
+            )
+            if keys:
+                rows.append((action.text().replace("&", "").rstrip("…"), keys))
+        rows += [
+            ("Indent / unindent the line or list item", "Tab, Shift+Tab"),
+            ("A line break without continuing the list", "Shift+Enter"),
+            ("Leave focus mode, close the find bar", "Esc"),
+        ]
+        return rows
+
+    def show_shortcuts(self) -> None:
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(what)}</td><td style='padding-left:18px'><b>{escape(keys)}</b>"
+            "</td></tr>"
+            for what, keys in self.shortcut_list()
+        )
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        box.setText(f"<table>{rows}</table>")
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     # --- closing ------------------------------------------------------------------------------
 
@@ -739,6 +1406,13 @@ class MainWindow(QMainWindow):
         self.save_window_state()
         if self.autosaver is not None:
             self.autosaver.stop()
+        if self.render_worker is not None:
+            self.render_worker.close()
+        if self.preview is not None:
+            # Its page goes now, before the profile at exit ("Release of profile requested but
+            # WebEnginePage still not deleted").
+            self.preview.close()
+            self.preview.deleteLater()
         app = QtWidgets.QApplication.instance()
         if self.tree is not None and app is not None:
             app.focusChanged.disconnect(self._on_focus_changed)

@@ -28,10 +28,24 @@ OPTIONS: dict[str, Option] = {
     for o in (
         Option("autosave/revision_minutes", 5, int),
         Option("appearance/theme", "system", str),
+        # "auto": the preview follows the window (light or dark); else light, dark or sepia.
+        Option("preview/theme", "auto", str),
+        Option("preview/custom_css", "", str),
+        Option("preview/embeds", False, bool),
     )
 }
 
 THEMES = ("system", "light", "dark")
+PREVIEW_THEMES = ("auto", "light", "dark", "sepia")
+# What the centre shows: the editor and the preview, the editor only, or the preview only.
+VIEW_MODES = ("both", "editor", "preview")
+
+
+def _to_bool(value: Any) -> bool:
+    # QSettings' INI files give back "true" / "false" strings.
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 class Settings:
@@ -46,6 +60,8 @@ class Settings:
     def get(self, key: str) -> Any:
         option = OPTIONS[key]
         value = self._qs.value(key, option.default)
+        if option.type is bool:
+            return _to_bool(value)
         try:
             return option.type(value)
         except (TypeError, ValueError):
@@ -63,6 +79,19 @@ class Settings:
     def theme(self) -> str:
         theme = self.get("appearance/theme")
         return theme if theme in THEMES else "system"
+
+    @property
+    def preview_theme(self) -> str:
+        theme = self.get("preview/theme")
+        return theme if theme in PREVIEW_THEMES else "auto"
+
+    @property
+    def custom_css(self) -> str:
+        return self.get("preview/custom_css")
+
+    @property
+    def embeds(self) -> bool:
+        return self.get("preview/embeds")
 
     # window state ----------------------------------------------------------------------------
 
@@ -84,6 +113,15 @@ class Settings:
     @last_post.setter
     def last_post(self, post_id: int | None) -> None:
         self._qs.setValue("state/last_post", "" if post_id is None else int(post_id))
+
+    @property
+    def view_mode(self) -> str:
+        value = self._qs.value("state/view_mode", "both")
+        return value if value in VIEW_MODES else "both"
+
+    @view_mode.setter
+    def view_mode(self, mode: str) -> None:
+        self._qs.setValue("state/view_mode", mode if mode in VIEW_MODES else "both")
 
     def sync(self) -> None:
         self._qs.sync()

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6 import QtCore
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
@@ -170,9 +171,12 @@ def test_close_post_empties_the_editor(qtbot, window):
     assert window.settings.last_post is None
 
 
-def test_find_goes_to_the_search_box(window):
-    trigger(window, Act.FIND)
+def test_search_posts_goes_to_the_search_box_and_find_to_the_find_bar(window):
+    trigger(window, Act.SEARCH_POSTS)
     assert window.focusWidget() is window.tree.search_box
+    trigger(window, Act.FIND)
+    assert window.editor_panel.find_bar.isVisible()
+    assert window.focusWidget() is window.editor_panel.find_bar.find_field
 
 
 # --- menus, shortcuts, status bar -------------------------------------------------------------
@@ -188,6 +192,31 @@ def test_actions_have_the_standard_shortcuts(window):
         (Act.CLOSE_POST, std.Close),
     ):
         assert a[act].shortcut() == QKeySequence.keyBindings(key)[0], act
+    for act, keys in (
+        (Act.SEARCH_POSTS, "Ctrl+Shift+F"),
+        (Act.REPLACE, "Ctrl+H"),
+        (Act.GOTO_LINE, "Ctrl+G"),
+        (Act.FIND_NEXT, "F3"),
+        (Act.SHOW_PREVIEW, "Ctrl+Shift+P"),
+        (Act.FOCUS_MODE, "Ctrl+Shift+Return"),
+    ):
+        assert a[act].shortcut() == QKeySequence(keys), act
+    assert (
+        a[Act.FULL_SCREEN].shortcut()
+        == (QKeySequence.keyBindings(std.FullScreen) or [QKeySequence("F11")])[0]
+    )
+    # No two window-wide actions share a key (Qt would then run neither).
+    seen: dict[str, str] = {}
+    window_wide = QtCore.Qt.ShortcutContext.WindowShortcut
+    for act, action in a.items():
+        if action.shortcutContext() != window_wide:
+            continue
+        for key in action.shortcuts():
+            assert key.toString() not in seen, (act, seen.get(key.toString()))
+            seen[key.toString()] = act
+    # Help > Keyboard Shortcuts lists them.
+    listed = dict(window.shortcut_list())
+    assert listed["Show Preview"] == "Ctrl+Shift+P" and listed["Focus Mode"]
     assert a[Act.QUIT].shortcut() == (QKeySequence.keyBindings(std.Quit) or ["Ctrl+Q"])[0]
     assert a[Act.PREFERENCES].shortcut() in (QKeySequence("Ctrl+,"),) + tuple(
         QKeySequence.keyBindings(std.Preferences)
@@ -312,6 +341,37 @@ def test_nothing_heavy_is_imported_before_the_window_is_shown():
     assert out.stdout.strip() == "[]"
 
 
+FIRST_FRAME_PROBE = """
+import sys
+from desktop_blog import app
+from desktop_blog.ui.main_window import MainWindow
+
+HEAVY = ("sqlalchemy", "alembic", "markdown", "pygments", "PySide6.QtWebEngineCore",
+         "PySide6.QtWebEngineWidgets", "desktop_blog.core.db")
+paint = MainWindow.paintEvent
+
+def first_paint(self, event):
+    if not self._painted:
+        print("heavy", [m for m in HEAVY if m in sys.modules], flush=True)
+    paint(self, event)
+
+MainWindow.paintEvent = first_paint
+sys.exit(app.run_gui(sys.argv[1]))
+"""
+
+
+def test_nothing_heavy_is_loaded_before_the_first_frame(tmp_path: Path):
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_PROBE, str(tmp_path / "lib")],
+        env=_env(DESKTOP_BLOG_STARTUP_PROBE="1", DESKTOP_BLOG_EXIT_WHEN_READY="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "heavy []" in out.stdout.splitlines(), out.stdout
+
+
 @pytest.mark.slow
 def test_python_m_desktop_blog_starts_shows_and_quits(tmp_path: Path):
     home = tmp_path / "lib"
@@ -323,8 +383,11 @@ def test_python_m_desktop_blog_starts_shows_and_quits(tmp_path: Path):
         timeout=60,
     )
     assert out.returncode == 0, out.stderr
-    lines = dict(line.split() for line in out.stdout.splitlines() if line[:5] in ("shown", "ready"))
+    marks = ("shown", "ready", "previ")
+    lines = dict(line.split() for line in out.stdout.splitlines() if line[:5] in marks)
     assert float(lines["shown"]) <= float(lines["ready"])
+    # The welcome post was rendered in the preview before the probe let the app quit.
+    assert float(lines["shown"]) < float(lines["preview"])
     assert (home / db.DB_FILENAME).exists()
     assert (home / "settings.ini").exists()
 

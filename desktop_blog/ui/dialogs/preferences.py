@@ -36,7 +36,7 @@ class PreferencesDialog(QDialog):
         for theme in THEMES:
             self.theme.addItem(THEME_LABELS[theme], theme)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
-        note = QLabel("Themes arrive with the next version; the choice is kept.")
+        note = QLabel("The window, the editor and the preview follow this (View > Appearance).")
         note.setEnabled(False)
         note.setWordWrap(True)
 
