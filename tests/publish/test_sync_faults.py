@@ -231,3 +231,32 @@ def test_create_lost_by_a_crash_is_adopted_after_restart(lib, fake, base_url, cl
     [remote] = live_posts(fake)
     assert post_row(lib, post_id)["remote_id"] == str(remote["id"])
     assert remote["content"] == render_html(BODY)  # brought up to date
+
+
+@pytest.mark.parametrize(("kind", "options", "state", "words"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_update_through_a_fault_keeps_everything_and_ends_without_a_false_conflict(
+    lib, fake, base_url, client, clock, kind, options, state, words
+):
+    blog = add_blog(lib, base_url)
+    engine = engine_for(lib, fake, client, clock)
+    post_id = new_post(lib, TITLE, BODY)
+    request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    remote_id = int(post_row(lib, post_id)["remote_id"])
+    time.sleep(1.05)  # the update's modified time is another second
+    edited = BODY + "\nAn edit.\n"
+    with lib.session() as s:
+        library.update_post(s, post_id, body=edited)
+        s.commit()
+    job = request(lib, publishing.request_update, post_id)
+    fake.inject(kind, route=f"/wp/v2/posts/{remote_id}", method="POST", **options)
+    engine.run_outbox()
+    failed = job_state(lib, job.id)
+    assert (failed.state, words in failed.last_error) == (state, True)
+    assert post_row(lib, post_id)["body"] == edited
+    if kind == "timeout":
+        time.sleep(options["delay"])
+    retry_until_done(engine, lib, clock, job.id)
+    assert fake.posts[remote_id]["content"] == render_html(edited)
+    assert post_row(lib, post_id)["remote_modified"] == fake.posts[remote_id]["modified_gmt"]
+    assert len(live_posts(fake)) == 1
