@@ -163,7 +163,7 @@ def toc_html(posts: Sequence[DocPost], title: str = "", author: str = "", date=N
     """The table of contents: a header, then one link per post to its ``anchor``.
 
     Each entry has an empty ``<span class="db-toc-page" data-for="ANCHOR">`` for a page number
-    (the PDF export fills them in once it knows the pages)."""
+    (the PDF export writes the numbers into that place once it knows the pages)."""
     items = []
     for p in posts:
         anchor = html.escape(p.anchor)

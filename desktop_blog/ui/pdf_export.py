@@ -16,12 +16,15 @@ How it works
   The page's JavaScript is off: a post's scripts never run.
 - Links stay links: Chromium writes URI annotations for ``http(s)`` links and internal ones for
   the table of contents (named destinations ``post-N``).
-- With a table of contents the page is printed twice: the first PDF tells on which page each
-  post starts (its named destination), the numbers are written into the contents from the
-  ApplicationWorld, and the page is printed again.
-- Then pypdf sets the document's Title and Author (``printToPdf`` sets neither), adds an outline
-  (bookmarks) with one entry per post, and the file is written with mode 0644 (``printToPdf``'s
-  own file writing uses 0600).
+- The page is printed once; pypdf then finishes the file in one pass: it sets the document's
+  Title and Author (``printToPdf`` sets neither); with a table of contents, it reads on which
+  page each post starts (the named destination Chromium writes for each target of the
+  contents' links), adds an outline (bookmarks) with one entry per post, and writes each page
+  number at the right end of its contents entry (the link's rectangle; the CSS keeps that
+  place empty), in Times-Roman, a standard PDF font. CSS cannot number them itself
+  (Chromium has no ``target-counter()``), and printing twice, once to learn the pages, doubled
+  the time of a long export. The file is written with mode 0644 (``printToPdf``'s own file
+  writing uses 0600).
 
 ``export_pdf`` blocks in a local event loop and needs a QApplication (``ensure_application``
 makes one for the CLI, offscreen when there is no display). ``register_schemes()`` must have
@@ -31,7 +34,6 @@ run before the application was created.
 from __future__ import annotations
 
 import io
-import json
 import os
 import secrets
 import time
@@ -46,7 +48,6 @@ from PySide6.QtGui import QPageLayout, QPageSize
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
-    QWebEngineScript,
     QWebEngineSettings,
     QWebEngineUrlRequestJob,
 )
@@ -70,7 +71,9 @@ __all__ = [
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
 _CSS_SIZES = {"A4": "A4", "Letter": "letter"}
-APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld
+# The contents' page numbers: Times-Roman (a PDF standard font), as large as the print text.
+TOC_NUMBER_PT = 11.0
+TOC_DIGIT_WIDTH = 0.5
 EXPORT_PATH = "/export/"
 
 
@@ -242,12 +245,6 @@ class _Printer:
         if not ok:
             raise PdfError("the page to print did not load")
 
-    def run_js(self, script: str):
-        (result,) = self._wait(
-            lambda done: self.page.runJavaScript(script, APP_WORLD, done), "a script"
-        )
-        return result
-
     def print_pdf(self, layout: QPageLayout) -> bytes:
         (data,) = self._wait(lambda done: self.page.printToPdf(done, layout), "printing")
         data = bytes(data.data()) if hasattr(data, "data") else bytes(data)
@@ -256,36 +253,94 @@ class _Printer:
         return data
 
 
-def _post_pages(data: bytes, anchors: Sequence[str]) -> dict[str, int]:
-    """anchor -> 1-based page of its named destination (there when a link points at it)."""
-    from pypdf import PdfReader
+def _dest_name(value) -> str:
+    return str(value).lstrip("/")
 
-    reader = PdfReader(io.BytesIO(data))
-    dests = reader.named_destinations
-    out = {}
-    for anchor in anchors:
-        dest = dests.get("/" + anchor) or dests.get(anchor)
-        if dest is not None:
-            out[anchor] = reader.get_destination_page_number(dest) + 1
-    return out
+
+def _toc_number_ops(annots, pages: dict[str, int], size: float) -> str:
+    """PDF text operators writing each TOC entry's page number at the right end of its link."""
+    ops = []
+    for ref in annots:
+        annot = ref.get_object()
+        name = _dest_name(annot.get("/Dest", ""))
+        if annot.get("/Subtype") != "/Link" or name not in pages:
+            continue
+        x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+        number = str(pages[name])
+        width = TOC_DIGIT_WIDTH * size * len(number)  # Times-Roman digits are 0.5 em wide
+        x = max(x1, x2) - width
+        # On the entry's last line (a long title wraps): line boxes are 1.6 em high in print.
+        line = min(abs(y2 - y1), 1.6 * size)
+        y = min(y1, y2) + (line - size) / 2 + 0.22 * size
+        ops.append(f"BT /DbTocNumber {size:.2f} Tf {x:.2f} {y:.2f} Td ({number}) Tj ET")
+    return "\n".join(ops)
+
+
+def _stamp_toc_numbers(writer, pages: dict[str, int], size: float) -> None:
+    """Write the page numbers into the table of contents (the pages before the first post)."""
+    from pypdf import PageObject
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    first_post = min(pages.values())
+    for page in writer.pages[: first_post - 1]:
+        ops = _toc_number_ops(page.get("/Annots") or [], pages, size)
+        if not ops:
+            continue
+        box = page.mediabox
+        overlay = PageObject.create_blank_page(width=box.width, height=box.height)
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Times-Roman"),
+            }
+        )
+        overlay[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/DbTocNumber"): font})}
+        )
+        stream = DecodedStreamObject()
+        stream.set_data(("0.1 0.1 0.1 rg\n" + ops).encode("ascii"))
+        overlay[NameObject("/Contents")] = writer._add_object(stream)
+        page.merge_page(overlay)
 
 
 def _finish(
-    data: bytes, *, title: str, author: str, outline: Sequence[tuple[str, int]]
-) -> tuple[bytes, int]:
-    """Set Title/Author metadata and the outline; returns the bytes and the page count."""
+    data: bytes,
+    *,
+    title: str,
+    author: str,
+    posts: Sequence[DocPost],
+    toc: bool,
+) -> tuple[bytes, int, dict[str, int]]:
+    """Metadata (Title, Author), the outline, the contents' page numbers; one pypdf pass.
+
+    Returns the bytes, the page count and each post's first page (from the named
+    destinations Chromium writes for the targets of the contents' links)."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    reader = PdfReader(io.BytesIO(data))
+    pages: dict[str, int] = {}
+    if toc:
+        dests = {_dest_name(k): v for k, v in reader.named_destinations.items()}
+        for post in posts:
+            dest = dests.get(post.anchor)
+            if dest is not None:
+                pages[post.anchor] = reader.get_destination_page_number(dest) + 1
+    writer = PdfWriter(clone_from=reader)
     meta = {"/Title": title, "/Creator": "Desktop Blog"}
     if author:
         meta["/Author"] = author
     writer.add_metadata(meta)
-    for label, page in outline:
-        writer.add_outline_item(title=label, page_number=page - 1)
+    if pages:
+        _stamp_toc_numbers(writer, pages, TOC_NUMBER_PT)
+        for post in posts:
+            if post.anchor in pages:
+                writer.add_outline_item(
+                    title=post.title or "(untitled)", page_number=pages[post.anchor] - 1
+                )
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), len(writer.pages)
+    return out.getvalue(), len(writer.pages), pages
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -334,23 +389,11 @@ def export_pdf(
     )
     ensure_application()
     printer = _Printer(library, options.timeout_s)
-    layout = page_layout(options)
-    anchors = [p.anchor for p in posts]
     try:
         printer.load(html)
-        data = printer.print_pdf(layout)
-        pages = _post_pages(data, anchors) if toc else {}
-        if toc and pages:
-            printer.run_js(
-                "(function(pages){for (const el of document.querySelectorAll('.db-toc-page'))"
-                "{const n = pages[el.dataset.for]; if (n) el.textContent = String(n);}"
-                "return 1;})(" + json.dumps(pages) + ")"
-            )
-            data = printer.print_pdf(layout)
-            pages = _post_pages(data, anchors) or pages
+        data = printer.print_pdf(page_layout(options))
     finally:
         printer.close()
-    outline = [(p.title or "(untitled)", pages[p.anchor]) for p in posts if p.anchor in pages]
-    data, count = _finish(data, title=title, author=options.author, outline=outline)
+    data, count, pages = _finish(data, title=title, author=options.author, posts=posts, toc=toc)
     write_file(Path(path), data)
     return PdfResult(Path(path), count, time.perf_counter() - started, pages)
