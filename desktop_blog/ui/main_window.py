@@ -541,6 +541,7 @@ class MainWindow(QMainWindow):
             self.reading_time_label,
             self.save_state_label,
         ):
+            label.setContentsMargins(6, 0, 6, 0)
             status.addPermanentWidget(label)
 
     def _restore_window_state(self) -> None:
@@ -554,8 +555,9 @@ class MainWindow(QMainWindow):
             rest = max(400, self.width() - DEFAULT_TREE_WIDTH - DEFAULT_DETAILS_WIDTH)
             self.splitter.setSizes([DEFAULT_TREE_WIDTH, rest])
         work = self.settings.state("work_splitter")
-        if work is None or not self.work_splitter.restoreState(work):
-            self.work_splitter.setSizes([1, 1])
+        # Without a saved state, the editor and the preview share the width equally once the
+        # window is laid out (their size hints differ a lot).
+        self._split_evenly = work is None or not self.work_splitter.restoreState(work)
         # Hidden and shown again by the view mode, not by the saved state.
         self.editor_panel.show()
         self.preview_placeholder.show()
@@ -1051,6 +1053,14 @@ class MainWindow(QMainWindow):
         if self._view_mode != "editor" and not self._focus_mode:
             self.make_preview()
 
+    def _even_split(self) -> None:
+        both = not self.editor_panel.isHidden() and self.preview is not None
+        if both and not self.preview.isHidden() and self._split_evenly and self.isVisible():
+            total = sum(self.work_splitter.sizes())
+            if total > 0 and self.work_splitter.count() == 2:
+                self._split_evenly = False
+                self.work_splitter.setSizes([total - total // 2, total // 2])
+
     def make_preview(self) -> Any:
         """Make the preview and its render worker, in the placeholder's place (once)."""
         if self.preview is not None or self._closing_done:
@@ -1072,7 +1082,9 @@ class MainWindow(QMainWindow):
         hidden = self.preview_placeholder.isHidden()
         self.work_splitter.replaceWidget(index, preview)  # in its place, at its size
         self.preview_placeholder.hide()
+        self.preview_placeholder.deleteLater()  # out of the splitter, without a parent now
         preview.setVisible(not hidden)
+        QtCore.QTimer.singleShot(0, self._even_split)
         self.preview = preview
         css = self.settings.custom_css
         if css:
@@ -1122,6 +1134,8 @@ class MainWindow(QMainWindow):
         if show_preview and self.preview is None and self.built:
             QtCore.QTimer.singleShot(0, self.make_preview)
         self._preview_widget().setVisible(show_preview)
+        if show_preview and mode == "both" and self._split_evenly:
+            QtCore.QTimer.singleShot(0, self._even_split)
         if mode == "preview" and self.preview is not None:
             self.preview.setFocus()
         elif mode == "editor" and self.editor_panel.post_id is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon
+from PySide6.QtGui import QAction, QIcon, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget
 
 from desktop_blog.core import search
@@ -88,6 +88,7 @@ class PostTree(QWidget):
         self._query: str | None = None  # the search asked for last (None: the normal tree)
         self._expanded_before_search: set[tuple[int | None, str]] | None = None
         self._icons_requested = False
+        self._qta = None  # the qtawesome module, once loaded
         self._first_paint_done = False
 
         self._search_timer = QTimer(self)
@@ -407,8 +408,15 @@ class PostTree(QWidget):
 
         self.tasks.run_net(load, self._set_icons, lambda exc: log.warning("no icons: %s", exc))
 
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # A light or dark palette now: the icons take the text's colour again.
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._qta is not None:
+            self._set_icons(self._qta)
+
     def _set_icons(self, qta) -> None:
-        color = self.palette().color(self.foregroundRole()).name()
+        self._qta = qta
+        color = self.view.palette().color(QPalette.ColorRole.Text).name()
         icons: dict[str, QIcon] = {
             kind: qta.icon(name, color=color) for kind, name in ICON_NAMES.items()
         }
