@@ -19,11 +19,11 @@ Publishing one post:
    `duplicate_check_delay` seconds (longer than PHP's 30 s limit) in case a timed-out request
    still made its post.
 4. A remote id: update (a post whose text is unchanged since the last sync keeps the blog's own
-   HTML: only its status and terms are sent), unless the blog's `modified_gmt` differs from `Post.remote_modified` (the
-   connector checks): then nothing is written and the job goes to "conflict" with the base
-   (last-synced), local and remote texts in its payload, for `core.conflicts` to resolve. A retried
-   update that finds the blog already holding exactly what it sends (our own write whose answer
-   was lost) counts as done, not as a conflict.
+   HTML: only its status and terms are sent), unless the blog's `modified_gmt` differs from
+   `Post.remote_modified` (the connector checks): then nothing is written and the job goes to "conflict" with the base
+   (last-synced), local and remote texts in its payload, for `core.conflicts` to resolve. An
+   update that finds the blog already holding exactly the title and text it sends (our own write
+   whose answer was lost) is not a conflict.
 5. The remote id, the blog's new modified time and the text sent (the last-synced copy) are stored.
 
 Errors: a retryable `PublishError` (network, timeout, 5xx, 429) puts the job back to pending with
@@ -412,12 +412,13 @@ class SyncEngine:
             return conn.update_post(post.remote_id, payload, post.remote_modified)
         except Conflict as exc:
             remote = exc.remote or conn.get_post(post.remote_id, post.kind)
-        if (
-            job.attempts > 1
-            and remote.title == payload.title
-            and _same_text(remote.content_html, payload.content_html)
-        ):
-            return remote  # our own write, whose answer was lost
+        if remote.title == payload.title and _same_text(remote.content_html, payload.content_html):
+            # The blog already has this text (our own write whose answer was lost, or the same
+            # edit made there): no conflict in substance. Write the rest (status, terms) on the
+            # blog's current version.
+            if remote.status == payload.status:
+                return remote
+            return conn.update_post(remote.id, payload, remote.modified_gmt)
         conflict = {
             "remote_id": remote.id,
             "base": {"title": post.synced_title or "", "body": post.synced_body or ""},
