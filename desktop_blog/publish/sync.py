@@ -20,10 +20,10 @@ Publishing one post:
    still made its post.
 4. A remote id: update (a post whose text is unchanged since the last sync keeps the blog's own
    HTML: only its status and terms are sent), unless the blog's `modified_gmt` differs from
-   `Post.remote_modified` (the connector checks): then nothing is written and the job goes to "conflict" with the base
-   (last-synced), local and remote texts in its payload, for `core.conflicts` to resolve. An
-   update that finds the blog already holding exactly the title and text it sends (our own write
-   whose answer was lost) is not a conflict.
+   `Post.remote_modified` (the connector checks): then nothing is written and the job goes to
+   "conflict" with the base (last-synced), local and remote texts in its payload, for
+   `core.conflicts` to resolve. An update that finds the blog already holding exactly the title
+   and text it sends (our own write whose answer was lost) is not a conflict.
 5. The remote id, the blog's new modified time and the text sent (the last-synced copy) are stored.
 
 Errors: a retryable `PublishError` (network, timeout, 5xx, 429) puts the job back to pending with
