@@ -434,7 +434,7 @@ def set_remote_base(session: Session, post_id: int, remote_modified: datetime) -
     session.flush()
 
 
-# --- Pulling ---------------------------------------------------------------------------------------
+# --- Pulling -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
