@@ -1,8 +1,8 @@
 """Import Markdown files with front matter (Jekyll, Hugo, our own export) into the local library.
 
-Front matter: YAML between ``---`` lines (read with ``yaml.safe_load``), or TOML between ``+++``
-lines (Hugo; read with ``tomllib``). A file without front matter is imported too: the title is
-its first ``# heading``, else its file name. Keys read: ``title``, ``date``, ``slug``, ``tags``,
+Front matter: YAML between ``---`` lines (read with PyYAML's safe loader, in C when there), or
+TOML between ``+++`` lines (Hugo; read with ``tomllib``). A file without front matter is imported
+too: the title is its first ``# heading``, else its file name. Keys read: ``title``, ``date``, ``slug``, ``tags``,
 ``categories`` (lists, or Jekyll's space-separated strings), ``draft`` / Jekyll's
 ``published: false``, ``summary`` / ``excerpt`` / ``description``, ``publishDate``, and the
 ``desktop_blog`` block written by ``export_md``. A Jekyll name ``YYYY-MM-DD-slug.md`` gives the
@@ -63,6 +63,9 @@ MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 SKIPPED_NAMES = {"_index.md", "_index.markdown"}
 # uuid5 namespace of imported posts' identities (a fixed, random uuid).
 IDENTITY_NAMESPACE = uuid_mod.UUID("6c1d7f0e-3d52-4a7e-9a3b-5f0c2b8e4d11")
+
+# yaml.safe_load's loader, in C when PyYAML was built with libyaml (it is, in its wheels).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
 
@@ -139,7 +142,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict, str]:
         raise FrontMatterError(path, f"the front matter starting with {fence} is never closed")
     try:
         if fence == "---":
-            data = yaml.safe_load(raw)
+            data = yaml.load(raw, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         else:
             data = tomllib.loads(raw)
     except yaml.YAMLError as exc:
@@ -403,6 +406,8 @@ def import_file(session: Session, path: Path) -> ImportedFile:
             kind="post",
             created_at=parsed.created_at or now,
             updated_at=now,
+            tags=[],  # empty, not unloaded: update_post below sets them without a query
+            categories=[],
             **values,
         )
         session.add(post)

