@@ -57,25 +57,26 @@ class NoPassword(LookupError):
 
 
 def password_for(account: BlogAccount) -> str:
-    """The blog's secret: the keyring first (when the accounts code is there), then the
-    environment variable DESKTOP_BLOG_PASSWORD."""
-    secret = None
+    """The blog's secret: the keyring's (`core.secrets`), else $DESKTOP_BLOG_PASSWORD."""
+    from .core.secrets import SecretStore, resolve_password
+
     try:
-        from .core.secrets import SecretStore  # the blogs/accounts work; optional until it lands
-    except ImportError:
-        SecretStore = None  # noqa: N806
-    if SecretStore is not None:
-        try:
-            secret = SecretStore().get(account)
-        except Exception:  # a broken keyring is not a reason to stop: try the environment
-            secret = None
-    secret = secret or os.environ.get(PASSWORD_ENV)
+        secret = resolve_password(SecretStore(), account)
+    except Exception:  # a broken keyring is not a reason to stop: try the environment
+        secret = os.environ.get(PASSWORD_ENV) or None
     if not secret:
         raise NoPassword(
             f"No password for the blog {account.name!r}: the keyring has none, and "
             f"{PASSWORD_ENV} is not set."
         )
     return secret
+
+
+def _account_named(session, name: str) -> BlogAccount:
+    """The blog called `name` (`core.blogs`' rules), as the worker sees it."""
+    from .core.blogs import get_blog_by_name
+
+    return publishing.get_blog_account(session, get_blog_by_name(session, name).id)
 
 
 def _engine(lib: db.Library, passwords: dict[int, str]):
@@ -109,7 +110,7 @@ def cmd_publish(lib: db.Library, args: argparse.Namespace) -> int:
     try:
         when = _parse_date(args.date)
         with lib.session() as session:
-            account = publishing.blog_account_by_name(session, args.blog)
+            account = _account_named(session, args.blog)
             job = publishing.request_publish(session, args.id, account.id, args.status, when)
             session.commit()
     except (publishing.PublishRequestError, LookupError) as exc:
@@ -153,7 +154,7 @@ def cmd_sync(lib: db.Library, args: argparse.Namespace) -> int:
     with lib.session() as session:
         if args.blog:
             try:
-                accounts = [publishing.blog_account_by_name(session, args.blog)]
+                accounts = [_account_named(session, args.blog)]
             except LookupError as exc:
                 _err(str(exc))
                 return EXIT_FAILED

@@ -148,7 +148,7 @@ def test_no_password_unknown_blog_and_bad_usage(home, fake):
     assert "DESKTOP_BLOG_PASSWORD" in missing.stderr
     assert jobs(home) == [("publish", "pending")]  # kept for a later sync
     unknown = run(home, "publish", post_id(home), "--blog", "Nope")
-    assert (unknown.returncode, "no blog named 'Nope'" in unknown.stderr) == (1, True)
+    assert (unknown.returncode, 'no blog named "Nope"' in unknown.stderr) == (1, True)
     past = run(home, "publish", post_id(home), "--blog", "Fake", "--status", "future", "--date",
                "2001-01-01T00:00:00Z")  # fmt: skip
     assert (past.returncode, "in the past" in past.stderr) == (1, True)
