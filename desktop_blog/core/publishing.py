@@ -97,19 +97,6 @@ def get_blog_account(session: Session, blog_id: int) -> BlogAccount:
     return _account(blog)
 
 
-def blog_account_by_name(session: Session, name: str) -> BlogAccount:
-    """The blog of that name (case-insensitive), or LookupError naming the blogs there are."""
-    blogs = list(session.scalars(select(Blog).order_by(Blog.name)))
-    for blog in blogs:
-        if blog.name == name:
-            return _account(blog)
-    for blog in blogs:
-        if blog.name.lower() == name.lower():
-            return _account(blog)
-    known = ", ".join(b.name for b in blogs) or "none yet"
-    raise LookupError(f"There is no blog named {name!r} (blogs: {known}).")
-
-
 def list_blog_accounts(session: Session) -> list[BlogAccount]:
     return [_account(b) for b in session.scalars(select(Blog).order_by(Blog.name))]
 
@@ -562,7 +549,6 @@ __all__ = [
     "TermRef",
     "apply_pulled",
     "apply_remote_trash",
-    "blog_account_by_name",
     "get_blog_account",
     "list_blog_accounts",
     "load_for_publish",

@@ -61,7 +61,9 @@ def post_id(home: Path) -> str:
     return (home.parent / "post.txt").read_text()
 
 
-def run(home: Path, *args: str, password: str | None = "") -> subprocess.CompletedProcess:
+def run(
+    home: Path, *args: str, password: str | None = "", stdin: str | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("DESKTOP_BLOG_HOME", None)
     env["QT_QPA_PLATFORM"] = "none-such"
@@ -71,6 +73,7 @@ def run(home: Path, *args: str, password: str | None = "") -> subprocess.Complet
         env["DESKTOP_BLOG_PASSWORD"] = password or WordPressFake().app_password
     return subprocess.run(
         [sys.executable, "-m", "desktop_blog", "--home", str(home), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,
@@ -182,3 +185,15 @@ def test_sync_pulls_posts_written_on_the_blog(home, fake):
             assert post.original_html == "<p>Some <em>HTML</em>.</p>"
     finally:
         lib.close()
+
+
+def test_blog_added_with_the_cli_then_published(tmp_path, fake, base_url):
+    home = tmp_path / "fresh"
+    added = run(home, "blog", "add", base_url, "--user", "admin", "--password-stdin",
+                "--name", "Mine", password=None, stdin=fake.app_password)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    made = run(home, "new", "--title", "Via the CLI")
+    assert made.returncode == 0, made.stderr
+    done = run(home, "publish", made.stdout.strip(), "--blog", "mine")
+    assert done.returncode == 0, done.stderr
+    assert [p["title"] for p in stored(fake)] == ["Via the CLI"]
