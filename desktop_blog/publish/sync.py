@@ -183,10 +183,14 @@ class SyncEngine:
     # --- The outbox ---------------------------------------------------------------------------
 
     def run_outbox(
-        self, stop_event: threading.Event | None = None, blog_id: int | None = None
+        self,
+        stop_event: threading.Event | None = None,
+        blog_id: int | None = None,
+        on_job: Callable[[JobOutcome], None] | None = None,
     ) -> OutboxReport:
         """Run every due job (of one blog, or all), in order, then return. Jobs that failed with a
-        retryable error wait for their backoff: call again at `report.next_wake`."""
+        retryable error wait for their backoff: call again at `report.next_wake`. `on_job` gets
+        each job's outcome as it finishes (progress for the UI)."""
         report = OutboxReport()
         while stop_event is None or not stop_event.is_set():
             with self.library.session() as session:
@@ -195,7 +199,10 @@ class SyncEngine:
                     break
                 job = outbox.mark_running(session, job.id)
                 session.commit()
-            report.ran.append(self.run_job(job))
+            outcome = self.run_job(job)
+            report.ran.append(outcome)
+            if on_job is not None:
+                on_job(outcome)
         with self.library.session() as session:
             open_jobs = outbox.list_jobs(session, blog_id=blog_id, states=[outbox.PENDING])
             report.waiting = len(open_jobs)

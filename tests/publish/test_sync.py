@@ -386,7 +386,9 @@ def test_stop_event_stops_between_jobs(lib, fake, engine, blog):
     stop = threading.Event()
     stop.set()
     assert engine.run_outbox(stop).ran == []
-    assert len(engine.run_outbox().ran) == 3
+    seen = []
+    assert len(engine.run_outbox(on_job=seen.append).ran) == 3
+    assert [o.state for o in seen] == ["done"] * 3
 
 
 def test_the_same_worker_over_xml_rpc(lib, fake, client):
