@@ -27,7 +27,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from desktop_blog.core.models import Blog, Comment, Post
-from desktop_blog.render.sanitize import excerpt
+from desktop_blog.render.sanitize import excerpt, neutralize_bidi, to_text
 
 HOLD, APPROVE, SPAM, TRASH = "hold", "approve", "spam", "trash"
 STATUSES = (HOLD, APPROVE, SPAM, TRASH)
@@ -251,7 +251,7 @@ def comment_rows(session: Session, ids: Sequence[int]) -> list[CommentRow]:
                 id=r[0],
                 blog_id=r[1],
                 post_id=r[2],
-                author=r[3],
+                author=neutralize_bidi(to_text(r[3] or "")),
                 excerpt=excerpt(r[4] or ""),
                 post_title=titles.get(r[2], "") if r[2] is not None else "",
                 date=r[5],
@@ -556,11 +556,12 @@ def upsert_remote_comments(session: Session, blog_id: int, remote: Sequence) -> 
             "post_id": posts.get(str(c.post_id)) if c.post_id else None,
             "remote_post_id": _remote_str(c.post_id),
             "parent_remote_id": _remote_str(c.parent_id),
-            "author_name": c.author_name or "",
-            "author_email": c.author_email or "",
-            "author_url": c.author_url or "",
-            "author_ip": c.author_ip or "",
-            "content": c.content_html or "",
+            "author_name": to_text(c.author_name or ""),
+            "author_email": to_text(c.author_email or ""),
+            "author_url": to_text(c.author_url or ""),
+            "author_ip": to_text(c.author_ip or ""),
+            # Lone surrogates (JSON allows them) cannot be stored: made U+FFFD.
+            "content": to_text(c.content_html or ""),
             "status": normalize_status(c.status),
             "date": _as_utc(c.date_gmt),
         }

@@ -11,7 +11,7 @@ from desktop_blog.render import sanitize
 from desktop_blog.render.sanitize import BIDI_CONTROLS, excerpt, sanitize_comment
 
 # What the output may hold, and nothing else.
-OUTPUT_TAGS = (sanitize.ALLOWED_TAGS - {"img"}) | {"span"}
+OUTPUT_TAGS = (sanitize.ALLOWED_TAGS - {"img"}) | {"span", "wbr"}
 OUTPUT_ATTRIBUTES = {
     "a": {"href", "title", "rel", "data-real-url"},
     "abbr": {"title"},
