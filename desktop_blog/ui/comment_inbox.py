@@ -1,0 +1,825 @@
+"""The comment inbox: filters with counts, search as you type, the list, and a safe detail view.
+
+Layout: a row of filters (Pending, Approved, Spam, Trash, All, each with its count; a blog; a
+post; unread only; search), the list (``comment_model.CommentTableModel``: ids only, rows read
+lazily), and below it the detail of the current comment with its thread, and a reply box.
+
+Safety of the detail view (issue 6, "Reading a comment"):
+
+- Comments are sanitized by ``render.sanitize`` (nh3) before they reach the view.
+- The view's page has JavaScript, images, plugins, WebGL, local-to-remote access and window
+  opening off, runs in an off-the-record profile of its own, and carries a Content Security Policy
+  that forbids every request (``default-src 'none'``).
+- A ``QWebEngineUrlRequestInterceptor`` on the page blocks, and counts in ``blocked_requests``,
+  every request but the page itself. The page is served by a URL scheme handler (``dbmedia:`` is
+  the registered scheme; this profile's handler serves only inbox pages), not ``setHtml``, whose
+  data: URL stops at 2 MB: a 1 MB comment shows whole.
+- Navigation never leaves the page: a clicked http(s)/mailto link goes to ``open_url`` (the
+  system browser by default) and nothing else navigates.
+
+Keyboard (the list, the detail view or a button focused; a text field keeps its letters): J/K next/previous, A approve,
+S spam, D trash, U mark unread, Z undo the last action, R reply (Ctrl+Return sends, Esc closes).
+Actions change the local state at once through ``core.comments`` (on the database worker) and
+emit ``actionRequested(ids, action)`` so the app can queue the remote change; a reply emits
+``replyRequested(comment_id, markdown)``. Undo emits the reverse action.
+
+Where the reads run: pages of ids and windows of rows are read on the GUI thread by the model
+(about a millisecond); the counts (from ``comment_counts``, a few rows) with them when no search
+is typed; every search (debounced), and every comment's detail (a 1 MB comment takes ~100 ms to
+sanitize), on the TaskManager's database worker, applied only if still wanted.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QEvent,
+    QIODevice,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QKeyEvent
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlSchemeHandler,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_blog.core import comments as core
+from desktop_blog.core.comments import CommentDetail, CommentFilter, FilterCounts, Thread
+from desktop_blog.render import sanitize
+
+from .comment_model import BATCH, DATE, EXCERPT, POST, STATE, STATUS_NAMES, CommentTableModel
+from .schemes import SCHEME, register_schemes
+from .tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+# Filter buttons, in order: (label, status; None = all).
+FILTERS = (
+    ("Pending", core.HOLD),
+    ("Approved", core.APPROVE),
+    ("Spam", core.SPAM),
+    ("Trash", core.TRASH),
+    ("All", None),
+)
+SEARCH_DEBOUNCE_MS = 150
+EXTERNAL_SCHEMES = {"http", "https", "mailto"}
+PAGE_PREFIX = f"{SCHEME.decode()}:/inbox/comment-"
+ACTION_NAMES = {
+    core.APPROVE: "Approved",
+    core.HOLD: "Unapproved",
+    core.SPAM: "Marked as spam",
+    core.TRASH: "Trashed",
+}
+
+
+# --- the detail view --------------------------------------------------------------------------
+
+
+class RequestCounter(QWebEngineUrlRequestInterceptor):
+    """Lets through only the page's own URL; blocks and records every other request."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.allowed: set[str] = set()
+        self.blocked: list[str] = []
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802
+        url = info.requestUrl().toString()
+        if url in self.allowed:
+            return
+        info.block(True)
+        self.blocked.append(url)
+        log.warning("inbox detail: blocked a request to %s", url[:200])
+
+
+class _PageHandler(QWebEngineUrlSchemeHandler):
+    """Serves inbox pages (HTML kept in memory, one per view) on the inbox's own profile."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pages: dict[str, bytes] = {}
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt's name
+        data = self.pages.get(job.requestUrl().toString())
+        if data is None or bytes(job.requestMethod().data()).upper() != b"GET":
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        buffer = QBuffer(job)
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(b"text/html", buffer)
+
+
+def inbox_profile() -> tuple[QWebEngineProfile, _PageHandler]:
+    """A new off-the-record profile with the inbox page handler (one per detail view)."""
+    register_schemes()
+    profile = QWebEngineProfile()  # no name: off the record, nothing written to disk
+    profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+    profile.setPersistentCookiesPolicy(
+        QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies
+    )
+    handler = _PageHandler(profile)
+    profile.installUrlSchemeHandler(SCHEME, handler)
+    return profile, handler
+
+
+_OFF = (
+    QWebEngineSettings.WebAttribute.JavascriptEnabled,
+    QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows,
+    QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard,
+    QWebEngineSettings.WebAttribute.AutoLoadImages,
+    QWebEngineSettings.WebAttribute.PluginsEnabled,
+    QWebEngineSettings.WebAttribute.WebGLEnabled,
+    QWebEngineSettings.WebAttribute.Accelerated2dCanvasEnabled,
+    QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls,
+    QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls,
+    QWebEngineSettings.WebAttribute.HyperlinkAuditingEnabled,
+    QWebEngineSettings.WebAttribute.DnsPrefetchEnabled,
+    QWebEngineSettings.WebAttribute.NavigateOnDropEnabled,
+    QWebEngineSettings.WebAttribute.ErrorPageEnabled,
+    QWebEngineSettings.WebAttribute.AutoLoadIconsForPage,
+    QWebEngineSettings.WebAttribute.PdfViewerEnabled,
+)
+
+
+class DetailPage(QWebEnginePage):
+    """Shows only the pages it is given; a clicked outside link is handed out."""
+
+    linkActivated = Signal(QUrl)
+
+    def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
+        super().__init__(profile, parent)
+        self.counter = RequestCounter(self)
+        self.setUrlRequestInterceptor(self.counter)
+        settings = self.settings()
+        for attribute in _OFF:
+            settings.setAttribute(attribute, False)
+        self.current_url = ""
+
+    def acceptNavigationRequest(  # noqa: N802 - Qt's name
+        self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
+    ) -> bool:
+        url = QUrl(url)
+        if nav_type == QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
+            if url.scheme().lower() in EXTERNAL_SCHEMES:
+                self.linkActivated.emit(url)
+            return False
+        return is_main_frame and url.toString() == self.current_url
+
+    def createWindow(self, _type) -> None:  # noqa: N802 - Qt's name
+        return None
+
+
+class CommentDetailView(QWebEngineView):
+    """The detail view: sanitized HTML only, no script, no request but the page itself."""
+
+    shown = Signal(int)  # the serial of a page that finished loading
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        profile, self._handler = inbox_profile()
+        self._page = DetailPage(profile, self)
+        # The profile must outlive its page: as the page's child, it is deleted right after it.
+        profile.setParent(self._page)
+        self.setPage(self._page)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.serial = 0
+        self._page.loadFinished.connect(self._loaded)
+        self.linkActivated = self._page.linkActivated
+
+    @property
+    def blocked_requests(self) -> list[str]:
+        """Every request the page tried other than itself (should stay empty)."""
+        return self._page.counter.blocked
+
+    def show_html(self, document: str) -> int:
+        """Load ``document`` (a whole, already safe page). Returns its serial."""
+        old = self._page.current_url
+        self.serial += 1
+        url = f"{PAGE_PREFIX}{id(self)}-{self.serial}"
+        self._handler.pages[url] = document.encode("utf-8", "replace")
+        if old:
+            self._handler.pages.pop(old, None)
+        self._page.current_url = url
+        self._page.counter.allowed = {url}
+        self._page.load(QUrl(url))
+        return self.serial
+
+    def _loaded(self, ok: bool) -> None:
+        if ok:
+            self.shown.emit(self.serial)
+        else:
+            log.warning("inbox detail: page %s did not load", self.serial)
+
+    def clear_page(self) -> None:
+        self.show_html(sanitize.page("", title="Comment"))
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self._handler.pages.pop(self._page.current_url, None)
+        super().closeEvent(event)
+
+
+def _link(url: str) -> str:
+    """A sanitized link to ``url`` (nothing when it is not http(s)/mailto)."""
+    if not url:
+        return ""
+    quoted = html.escape(url, quote=True)
+    return sanitize.sanitize_comment(f'<a href="{quoted}">{quoted}</a>')
+
+
+def _date(value) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def detail_html(detail: CommentDetail, thread: Thread | None = None) -> str:
+    """The detail page of a comment: who wrote it, where, its thread, and its text, sanitized."""
+    e = sanitize.escape_text
+    meta = [
+        ("Author", e(detail.author_name) or "(anonymous)"),
+        ("E-mail", _link(f"mailto:{detail.author_email}") if detail.author_email else ""),
+        ("Web site", _link(detail.author_url)),
+        ("Address", e(detail.author_ip)),
+        ("Date", _date(detail.date)),
+        ("State", STATUS_NAMES.get(detail.status, e(detail.status))),
+        ("Post", e(detail.post_title) or "(not in the library)"),
+        ("Blog", e(detail.blog_name)),
+    ]
+    parts = [
+        '<dl class="db-meta">'
+        + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta if v)
+        + "</dl>"
+    ]
+    if thread is not None:
+        for parent in thread.parents:
+            parts.append(
+                f'<div class="db-comment db-thread-parent"><span class="db-author">'
+                f"{e(parent.author)}</span> {_date(parent.date)}<div>{e(parent.excerpt)}</div></div>"
+            )
+    parts.append(
+        f'<div class="db-comment db-current">{sanitize.sanitize_comment(detail.content)}</div>'
+    )
+    if thread is not None:
+        for depth, reply in thread.replies:
+            parts.append(
+                f'<div class="db-comment db-thread-reply" style="margin-left:{min(depth, 8) * 16}px">'
+                f'<span class="db-author">{e(reply.author)}</span> {_date(reply.date)}'
+                f"<div>{e(reply.excerpt)}</div></div>"
+            )
+    return sanitize.page("".join(parts), title=f"Comment {detail.id}")
+
+
+# --- the inbox --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Undo:
+    kind: str  # "status" or "read"
+    previous: dict
+
+
+class CommentInbox(QWidget):
+    """The inbox panel. ``set_library`` shows a library's comments."""
+
+    replyRequested = Signal(int, str)
+    actionRequested = Signal(list, str)
+    countsChanged = Signal(object)  # FilterCounts
+    unreadChanged = Signal(int)
+    listReady = Signal()  # a filter or search has been applied to the list
+    detailShown = Signal(int)  # the comment whose detail finished loading
+
+    def __init__(
+        self,
+        tasks: TaskManager,
+        parent: QWidget | None = None,
+        *,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+    ) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.open_url = open_url
+        self._library = None
+        self._post_filter: tuple[int, str] | None = None
+        self._search_generation = 0
+        self._detail_generation = 0
+        self._shown_comment: int | None = None
+        self._pending_detail: dict[int, int] = {}  # page serial -> comment id
+        self._undo: list[_Undo] = []
+        self.counts = FilterCounts({})
+
+        self.model = CommentTableModel(parent=self)
+        self._build()
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._start_search)
+        self._keys: dict[int, Callable[[], None]] = {
+            Qt.Key.Key_J: self.next_comment,
+            Qt.Key.Key_K: self.previous_comment,
+            Qt.Key.Key_A: lambda: self.apply_status(core.APPROVE),
+            Qt.Key.Key_S: lambda: self.apply_status(core.SPAM),
+            Qt.Key.Key_D: lambda: self.apply_status(core.TRASH),
+            Qt.Key.Key_U: self.mark_unread,
+            Qt.Key.Key_Z: self.undo,
+            Qt.Key.Key_R: self.start_reply,
+        }
+        # The list would use letters for its keyboard search: the filter takes them first.
+        self.table.installEventFilter(self)
+
+    def _key(self, event: QKeyEvent) -> bool:
+        """Run the command of a plain letter key; True when it was one."""
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if modifiers not in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier):
+            return False
+        slot = self._keys.get(event.key())
+        if slot is None:
+            return False
+        slot()
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(watched, event)
+        if watched is self.reply_box:
+            key = event.key()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            ):
+                self.send_reply()
+                return True
+            if key == Qt.Key.Key_Escape:
+                self.close_reply()
+                return True
+            return False
+        if self._key(event):
+            return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Keys the detail view or a button did not use come here.
+        if not self._key(event):
+            super().keyPressEvent(event)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        bar = QHBoxLayout()
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        self.filter_buttons: dict[str | None, QToolButton] = {}
+        for i, (label, status) in enumerate(FILTERS):
+            button = QToolButton(self)
+            button.setText(label)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            self.filter_group.addButton(button, i)
+            self.filter_buttons[status] = button
+            bar.addWidget(button)
+        self.filter_buttons[core.HOLD].setChecked(True)
+        self.filter_group.idClicked.connect(lambda _i: self._filters_changed())
+        self.blog_combo = QComboBox(self)
+        self.blog_combo.addItem("All blogs", None)
+        self.blog_combo.currentIndexChanged.connect(lambda _i: self._filters_changed())
+        bar.addWidget(self.blog_combo)
+        self.post_label = QPushButton(self)
+        self.post_label.setFlat(True)
+        self.post_label.setToolTip("Show the comments of every post")
+        self.post_label.hide()
+        self.post_label.clicked.connect(lambda: self.set_post_filter(None))
+        bar.addWidget(self.post_label)
+        self.unread_box = QCheckBox("Unread only", self)
+        self.unread_box.toggled.connect(lambda _on: self._filters_changed())
+        bar.addWidget(self.unread_box)
+        bar.addStretch(1)
+        self.search_box = QLineEdit(self)
+        self.search_box.setPlaceholderText("Search comments")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
+        bar.addWidget(self.search_box, 2)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(EXCERPT, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(0, 160)
+        header.resizeSection(POST, 200)
+        header.resizeSection(DATE, 130)
+        header.resizeSection(STATE, 90)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+
+        self.detail = CommentDetailView(self)
+        self.detail.linkActivated.connect(self._open_link)
+        self.detail.shown.connect(self._detail_loaded)
+
+        self.reply_box = QPlainTextEdit(self)
+        self.reply_box.setPlaceholderText(
+            "Reply in Markdown. Ctrl+Return sends, Esc closes without sending."
+        )
+        self.reply_preview = QTextBrowser(self)
+        self.reply_preview.setOpenLinks(False)
+        self.reply_preview.setOpenExternalLinks(False)
+        self.reply_box.textChanged.connect(self._reply_changed)
+        self.reply_box.installEventFilter(self)
+        self.reply_panel = QWidget(self)
+        reply_layout = QHBoxLayout(self.reply_panel)
+        reply_layout.setContentsMargins(0, 0, 0, 0)
+        reply_layout.addWidget(self.reply_box)
+        reply_layout.addWidget(self.reply_preview)
+        self.reply_panel.hide()
+
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.detail, 3)
+        lower_layout.addWidget(self.reply_panel, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.status_label = QLabel(self)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status_label)
+
+    # --- library and filters ------------------------------------------------------------------
+
+    def set_library(self, library) -> None:
+        """Show ``library``'s comments (None: nothing)."""
+        self._library = library
+        self._undo.clear()
+        self.model.set_sessions(library.session if library is not None else None)
+        self.blog_combo.blockSignals(True)
+        self.blog_combo.clear()
+        self.blog_combo.addItem("All blogs", None)
+        if library is not None:
+            from desktop_blog.core.models import Blog
+
+            with library.session() as session:
+                for blog_id, name in session.query(Blog.id, Blog.name).order_by(Blog.name):
+                    self.blog_combo.addItem(name, blog_id)
+        self.blog_combo.blockSignals(False)
+        self.reload()
+
+    def current_filter(self) -> CommentFilter:
+        checked = self.filter_group.checkedId()
+        status = FILTERS[checked][1] if checked >= 0 else core.HOLD
+        return CommentFilter(
+            status=status,
+            blog_id=self.blog_combo.currentData(),
+            post_id=self._post_filter[0] if self._post_filter else None,
+            unread_only=self.unread_box.isChecked(),
+            search=self.search_box.text().strip(),
+        )
+
+    def set_status_filter(self, status: str | None) -> None:
+        self.filter_buttons[status].setChecked(True)
+        self._filters_changed()
+
+    def set_blog_filter(self, blog_id: int | None) -> None:
+        index = self.blog_combo.findData(blog_id)
+        self.blog_combo.setCurrentIndex(max(0, index))
+
+    def set_post_filter(self, post_id: int | None, title: str = "") -> None:
+        """Only the comments of ``post_id`` (None: of every post)."""
+        self._post_filter = (post_id, title) if post_id is not None else None
+        self.post_label.setText(f"Post: {title or post_id} ✕" if post_id is not None else "")
+        self.post_label.setVisible(post_id is not None)
+        self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        if self.search_box.text().strip():
+            self._start_search()
+        else:
+            self.reload()
+
+    def reload(self) -> None:
+        """Read the list's first page and the counts again (synchronously: index reads)."""
+        flt = self.current_filter()
+        if flt.search and core.fts_query(flt.search):
+            self._start_search()
+            return
+        self._search_generation += 1
+        if self._library is None:
+            self.model.set_filter(flt, [])
+            self._set_counts(FilterCounts({}), 0)
+            self.listReady.emit()
+            return
+        with self._library.session() as session:
+            ids = core.comment_ids(session, flt, 0, BATCH)
+            counts = core.filter_counts(session, flt)
+            unread = core.unread_total(session)
+        self._apply_list(flt, ids, counts, unread)
+
+    def _start_search(self) -> None:
+        self._search_timer.stop()
+        flt = self.current_filter()
+        if not (flt.search and core.fts_query(flt.search)):
+            self.reload()
+            return
+        if self._library is None:
+            return
+        self._search_generation += 1
+        generation = self._search_generation
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                return (
+                    core.comment_ids(session, flt, 0, BATCH),
+                    core.filter_counts(session, flt),
+                    core.unread_total(session),
+                )
+
+        def done(result) -> None:
+            if generation != self._search_generation or self._library is not library:
+                return
+            self._apply_list(flt, *result)
+
+        self.tasks.run_db(job, done)
+
+    def _apply_list(self, flt: CommentFilter, ids, counts: FilterCounts, unread: int) -> None:
+        self._shown_comment = None
+        self.model.set_filter(flt, ids)
+        self._set_counts(counts, unread)
+        if self.model.rowCount():
+            self.select_row(0)
+        else:
+            self.detail.clear_page()
+        self.listReady.emit()
+
+    def _set_counts(self, counts: FilterCounts, unread: int) -> None:
+        self.counts = counts
+        more = "" if counts.exact else "+"
+        for label, status in FILTERS:
+            n = counts[status or core.ALL]
+            self.filter_buttons[status].setText(
+                f"{label} ({n:,}{more})" if counts.counts else label
+            )
+        self.countsChanged.emit(counts)
+        self.unreadChanged.emit(unread)
+
+    def refresh_counts(self) -> None:
+        """Read the counts again (after a local change) on the database worker."""
+        if self._library is None:
+            return
+        flt = self.current_filter()
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                return core.filter_counts(session, flt), core.unread_total(session)
+
+        def done(result) -> None:
+            if self._library is library and flt == self.current_filter():
+                self._set_counts(*result)
+
+        self.tasks.run_db(job, done)
+
+    # --- the current comment ------------------------------------------------------------------
+
+    def current_comment_id(self) -> int | None:
+        index = self.table.currentIndex()
+        return self.model.comment_id(index.row()) if index.isValid() else None
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        ids = [self.model.comment_id(r) for r in rows]
+        ids = [i for i in ids if i is not None]
+        current = self.current_comment_id()
+        if not ids and current is not None:
+            ids = [current]
+        return ids
+
+    def select_row(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def next_comment(self) -> None:
+        row = self.table.currentIndex().row()
+        if row + 1 >= self.model.rowCount() and self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())
+        self.select_row(row + 1)
+
+    def previous_comment(self) -> None:
+        row = self.table.currentIndex().row()
+        if row > 0:
+            self.select_row(row - 1)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        cid = self.model.comment_id(current.row()) if current.isValid() else None
+        if cid is None or cid == self._shown_comment:
+            return
+        self._shown_comment = cid
+        self.show_comment(cid)
+
+    def show_comment(self, comment_id: int) -> None:
+        """Read, sanitize (on the database worker) and show a comment; mark it read."""
+        if self._library is None:
+            return
+        self._detail_generation += 1
+        generation = self._detail_generation
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                detail = core.comment_detail(session, comment_id)
+                if detail is None:
+                    return None
+                thread = core.thread(session, comment_id)
+                if not detail.is_read:
+                    core.mark_read(session, [comment_id])
+            return detail, detail_html(detail, thread)
+
+        def done(result) -> None:
+            if generation != self._detail_generation or result is None:
+                return
+            detail, document = result
+            serial = self.detail.show_html(document)
+            self._pending_detail = {serial: comment_id}
+            if not detail.is_read:
+                self.model.update_rows([comment_id], is_read=True)
+                self.refresh_counts()
+
+        self.tasks.run_db(job, done)
+
+    def _detail_loaded(self, serial: int) -> None:
+        cid = self._pending_detail.pop(serial, None)
+        if cid is not None:
+            self.detailShown.emit(cid)
+
+    def _open_link(self, url: QUrl) -> None:
+        if url.scheme().lower() in EXTERNAL_SCHEMES:
+            self.open_url(url)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def apply_status(self, status: str, ids: list[int] | None = None) -> None:
+        """Give the selected comments (or ``ids``) ``status``, locally at once; undoable."""
+        ids = ids if ids is not None else self.selected_ids()
+        if not ids or self._library is None:
+            return
+        library = self._library
+        advance = len(ids) == 1 and ids[0] == self.current_comment_id()
+
+        def job():
+            with library.session() as session:
+                return core.set_status(session, ids, status)
+
+        def done(previous: dict[int, str]) -> None:
+            changed = [i for i in ids if previous.get(i) not in (None, status)]
+            self._undo.append(_Undo("status", previous))
+            self.model.update_rows(ids, status=status)
+            if changed:
+                self.actionRequested.emit(changed, status)
+            n = len(ids)
+            self._say(f"{ACTION_NAMES[status]} {n} comment{'s' if n != 1 else ''}. Z undoes it.")
+            self.refresh_counts()
+            if advance:
+                self.next_comment()
+
+        self.tasks.run_db(job, done)
+
+    def mark_unread(self, ids: list[int] | None = None) -> None:
+        ids = ids if ids is not None else self.selected_ids()
+        if not ids or self._library is None:
+            return
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                return core.mark_unread(session, ids)
+
+        def done(previous: dict[int, bool]) -> None:
+            self._undo.append(_Undo("read", previous))
+            self.model.update_rows(ids, is_read=False)
+            self._say("Marked as unread. Z undoes it.")
+            self.refresh_counts()
+
+        self.tasks.run_db(job, done)
+
+    def undo(self) -> None:
+        """Undo the last action (status change or mark unread)."""
+        if not self._undo or self._library is None:
+            self._say("Nothing to undo.")
+            return
+        entry = self._undo.pop()
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                if entry.kind == "status":
+                    return core.set_statuses(session, entry.previous)
+                return core.set_read_flags(session, entry.previous)
+
+        def done(undone: dict) -> None:
+            if entry.kind == "status":
+                by_status: dict[str, list[int]] = {}
+                for cid, status in entry.previous.items():
+                    by_status.setdefault(status, []).append(cid)
+                for status, ids in by_status.items():
+                    self.model.update_rows(ids, status=status)
+                    changed = [i for i in ids if undone.get(i) not in (None, status)]
+                    if changed:
+                        self.actionRequested.emit(changed, status)
+            else:
+                for flag in (True, False):
+                    ids = [c for c, f in entry.previous.items() if f is flag]
+                    self.model.update_rows(ids, is_read=flag)
+            self._say("Undone.")
+            self.refresh_counts()
+
+        self.tasks.run_db(job, done)
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    # --- reply --------------------------------------------------------------------------------
+
+    def start_reply(self) -> None:
+        if self.current_comment_id() is None:
+            return
+        self.reply_panel.show()
+        self.reply_box.setFocus()
+
+    def _reply_changed(self) -> None:
+        self.reply_preview.setHtml(self.reply_html())
+
+    def reply_html(self) -> str:
+        """The reply as it will read: rendered by the app's renderer, then sanitized."""
+        text = self.reply_box.toPlainText()
+        if not text.strip():
+            return ""
+        from desktop_blog.render.markdown import render_html
+
+        return sanitize.sanitize_comment(render_html(text))
+
+    def send_reply(self) -> None:
+        cid = self.current_comment_id()
+        text = self.reply_box.toPlainText()
+        if cid is None or not text.strip():
+            return
+        self.replyRequested.emit(cid, text)
+        self.close_reply()
+        self._say("Reply queued.")
+
+    def close_reply(self) -> None:
+        self.reply_box.clear()
+        self.reply_panel.hide()
+        self.table.setFocus()
+
+    def _say(self, message: str) -> None:
+        self.status_label.setText(message)
