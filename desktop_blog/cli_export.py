@@ -1,7 +1,7 @@
 """``desktop-blog export`` and ``desktop-blog import``: the headless export and import commands.
 
     desktop-blog export ID... --format pdf|html|md -o PATH
-    desktop-blog export --all --format md -o FOLDER
+    desktop-blog export --all --format md -o FOLDER        (or --blog ID: a blog's posts)
     desktop-blog import PATH...
 
 PDF and HTML put every post given into one file (with a table of contents when there are
@@ -181,8 +181,8 @@ def _export_pdf(lib, posts, args, progress: Callable[[int, int], None]) -> int:
 
 
 def cmd_export(lib: db.Library, args: argparse.Namespace) -> int:
-    if not args.ids and not args.all:
-        _fail("export: give post ids, or --all")
+    if bool(args.ids) + args.all + (args.blog is not None) != 1:
+        _fail("export: give post ids, or --all, or --blog ID")
         return EXIT_USAGE
     posts, missing = _posts(lib, args)
     if not posts:
@@ -236,7 +236,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "(and its images) in the folder -o.",
     )
     p.add_argument("ids", type=int, nargs="*", metavar="ID", help="post ids (see `list`)")
-    p.add_argument("--all", action="store_true", help="every post of the library but the trash")
+    p.add_argument(
+        "--all", action="store_true", help="every post of the local library but the trash"
+    )
+    p.add_argument("--blog", type=int, metavar="ID", help="every post of a blog but the trash")
     p.add_argument("--format", "-f", choices=FORMATS, required=True)
     p.add_argument(
         "-o", "--output", required=True, metavar="PATH", help="file (pdf, html) or folder (md)"

@@ -97,6 +97,10 @@ def test_exit_codes(tmp_path: Path):
     assert "999" in partly.stderr
     assert len(list(out.glob("*.md"))) == 1  # the post that exists was exported
     assert run(home, "export", "--format", "md", "-o", str(out)).returncode == 2
+    assert run(home, "export", "1", "--all", "--format", "md", "-o", str(out)).returncode == 2
+    everything = run(home, "export", "--all", "--format", "md", "-o", str(tmp_path / "all"))
+    assert everything.returncode == 0, everything.stderr
+    assert len(list((tmp_path / "all").glob("*.md"))) == 2
     assert run(home, "export", "1", "--format", "doc", "-o", str(out)).returncode == 2
     assert run(home, "export", "1", "-f", "pdf", "-o", "x", "--margins", "a").returncode == 2
 
