@@ -530,3 +530,27 @@ def test_a_scheduled_post_published_by_the_blog_shows_as_published(lib, fake, en
         fake.posts[remote_id]["status"] = "publish"
     assert engine.pull_posts(blog).updated == 1
     assert post_row(lib, post_id)["status"] == library.PUBLISHED
+
+
+def test_uploads_recorded_before_migration_0004_are_kept(tmp_path):
+    path = db.database_path(tmp_path)
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.migrate(engine, "0003")
+    with engine.begin() as con:
+        con.exec_driver_sql(
+            "INSERT INTO blogs (id, name, kind, url, username, created_at) "
+            "VALUES (1, 'B', 'wordpress-rest', 'http://b.test', 'u', '2026-01-01 00:00:00')"
+        )
+        con.exec_driver_sql(
+            "INSERT INTO media (id, uuid, filename, mime_type, sha256, created_at, blog_id, "
+            "remote_id, remote_url) VALUES (1, '11111111-2222-3333-4444-555555555555', 'a.png', "
+            "'image/png', 'x', '2026-01-01 00:00:00', 1, '77', 'http://b.test/a.png')"
+        )
+    engine.dispose()
+    lib = db.open_library(tmp_path)  # upgrades to the head
+    try:
+        with lib.session() as s:
+            found = publishing.media_for_blog(s, 1, "11111111-2222-3333-4444-555555555555")
+        assert (found.remote_id, found.remote_url) == (77, "http://b.test/a.png")
+    finally:
+        lib.close()
