@@ -33,7 +33,7 @@ HOLD, APPROVE, SPAM, TRASH = "hold", "approve", "spam", "trash"
 STATUSES = (HOLD, APPROVE, SPAM, TRASH)
 ALL = "all"
 # What the list reads of a comment's HTML to make its excerpt.
-EXCERPT_SOURCE = 1500
+EXCERPT_SOURCE = 1000
 SEARCH_COUNT_CAP = 1000
 _CHUNK = 500
 _TOKEN = re.compile(r"\w+", re.UNICODE)

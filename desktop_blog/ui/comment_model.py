@@ -26,7 +26,8 @@ from desktop_blog.core.comments import CommentFilter, CommentRow
 
 BATCH = 200
 ROW_CACHE = 1000
-WINDOW_BEFORE, WINDOW_AFTER = 50, 150
+# Rows read around an uncached one (a tall list shows about 40).
+WINDOW_BEFORE, WINDOW_AFTER = 30, 70
 
 CommentIdRole = int(Qt.ItemDataRole.UserRole) + 1
 StatusRole = int(Qt.ItemDataRole.UserRole) + 2
