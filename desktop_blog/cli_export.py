@@ -175,7 +175,15 @@ def _export_pdf(lib, posts, args, progress: Callable[[int, int], None]) -> int:
         theme=args.theme,
     )
     progress(0, len(posts))
-    pdf_export.export_pdf(_doc_posts(posts, args.author), args.output, options, library=lib)
+    from .core.export_md import image_loader
+
+    pdf_export.export_pdf(
+        _doc_posts(posts, args.author),
+        args.output,
+        options,
+        library=lib,
+        load_image=None if args.offline else image_loader(lib.session),
+    )
     progress(len(posts), len(posts))
     return EXIT_OK
 
@@ -255,7 +263,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="MM",
         help="PDF page margins in mm: one value, or TOP,RIGHT,BOTTOM,LEFT (default 18,18,20,18)",
     )
-    p.add_argument("--offline", action="store_true", help="HTML: do not fetch remote images")
+    p.add_argument(
+        "--offline", action="store_true", help="HTML, PDF: do not fetch remote http images"
+    )
     _progress_flags(p)
     p.set_defaults(func=cmd_export)
 

@@ -11,8 +11,9 @@ How it works
   page margin, so the margins given to ``printToPdf`` (the ``QPageLayout``) must leave room.
 - The page is served to an off-the-record profile through the ``dbmedia:`` scheme handler
   (``dbmedia:/export/<token>``; ``setHtml`` is limited to 2 MB), so the library's images load as
-  in the preview; remote images load over the network (a page of a secure scheme: ``http://``
-  images of other hosts than localhost are upgraded or blocked by Chromium as mixed content).
+  in the preview; remote ``https://`` images load over the network. Plain ``http://`` ones
+  would be upgraded or blocked by Chromium as mixed content (the page's origin is secure), so
+  the caller may pass ``load_image`` and they are fetched and inlined as data URIs first.
   The page's JavaScript is off: a post's scripts never run.
 - Links stay links: Chromium writes URI annotations for ``http(s)`` links and internal ones for
   the table of contents (named destinations ``post-N``).
@@ -52,7 +53,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlRequestJob,
 )
 
-from desktop_blog.render.standalone import DocPost, document_html
+from desktop_blog.render.standalone import DocPost, ImageLoader, document_html, inline_images
 
 from .schemes import SCHEME, MediaSchemeHandler, register_schemes
 
@@ -363,10 +364,14 @@ def export_pdf(
     *,
     library: Library | None = None,
     date: datetime | None = None,
+    load_image: ImageLoader | None = None,
 ) -> PdfResult:
     """Print ``posts`` into one PDF at ``path``. Blocks (a local event loop runs).
 
     ``library`` serves ``dbmedia:`` images; ``date`` is the table of contents' date (today).
+    ``load_image`` (``core.export_md.image_loader``), when given, fetches the plain ``http://``
+    images, which are put in the page as data URIs: the page has a secure origin, and Chromium
+    would upgrade or block them as mixed content (https ones load directly).
     Raises PdfError, or OSError when the file cannot be written."""
     started = time.perf_counter()
     if not posts:
@@ -387,6 +392,10 @@ def export_pdf(
         toc=toc,
         extra_css=print_css(options),
     )
+    if load_image is not None:
+        html, _ = inline_images(
+            html, lambda url: load_image(url) if url.lower().startswith("http://") else None
+        )
     ensure_application()
     printer = _Printer(library, options.timeout_s)
     try:

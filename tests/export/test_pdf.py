@@ -155,3 +155,20 @@ def test_options_are_checked():
     )
     assert "size: letter" in css and "margin: 10mm 11mm 12mm 13mm" in css
     assert "counter(pages)" in css
+
+
+def test_plain_http_images_are_fetched_by_the_loader(qapp, tmp_path: Path):
+    """http:// images would be mixed content on the page's secure origin: the loader
+    fetches them and they go in as data URIs (no network here: the loader answers)."""
+    asked: list[str] = []
+
+    def load(url: str):
+        asked.append(url)
+        return "image/png", png(50, 10, (0, 160, 0))
+
+    doc = DocPost("Remote", "![old blog](http://old-blog.invalid/pic.png)\n\nText.")
+    out = tmp_path / "remote.pdf"
+    pdf_export.export_pdf([doc], out, load_image=load)
+    assert asked == ["http://old-blog.invalid/pic.png"]
+    images = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True)
+    assert any(line.split()[3:5] == ["50", "10"] for line in images.stdout.splitlines()[2:])
