@@ -17,7 +17,8 @@ on hand-made documents, generated posts and random documents under random edits.
   (``[id]:``; it makes no element, so the block after it would meet the chunk before);
 * the last non-blank line before it also starts in column 0 (so the chunk before does not end in
   indented code, whose trailing blank lines Python-Markdown keeps), and the block before it has
-  no definition line (``: ...``): a definition list takes in the items that follow it;
+  no definition line (``: ...``): a definition list takes in the items that follow it. Blocks of
+  reference or footnote definitions make no element, so the block before them must pass too;
 * raw HTML does not cross it: every chunk that contains ``<`` (or ``&#``) is fed to the same
   HTML extractor Python-Markdown uses, and if that ends inside a raw block, a comment, a tag,
   ``<script>`` and so on, or had to look past the chunk's end, the chunk is merged with the next
@@ -39,9 +40,19 @@ on hand-made documents, generated posts and random documents under random edits.
 * *Source lines*: a chunk's ``data-source-line`` values are tokens relative to the chunk, written
   as the chunk's start line plus that number. A chunk is cached by its text alone, so typing Enter
   above it only rewrites its numbers (``shifted``), it is not rendered again.
-* *Footnotes* (numbered across the document, collected at the end), *abbreviations* (apply to the
-  whole text) and a ``[TOC]`` marker: a post that has any of them is rendered whole every time
-  (``RenderResult.full`` is true, one block).
+* *Footnotes*: like references, each chunk records its definitions and gets those of the whole
+  document before inline processing (a reference's number is the definition's place among all
+  of them; a chunk is rendered again when a number it shows changes). No chunk shows the
+  footnotes: they are one more block at the end, rendered from all the definitions together.
+  Python-Markdown numbers a footnote's second and later references (``fnref2:``...) in the order
+  its inline processor walks the tree (breadth first, not the order of the text), so a post
+  that refers to one footnote twice is rendered whole, as is one with the
+  ``///Footnotes Go Here///`` marker.
+* *Abbreviations* (they apply to the whole text) and a ``[TOC]`` marker: a post that has any is
+  rendered whole every time.
+
+"Rendered whole" means ``render_html`` each time: ``RenderResult.full`` is true and there is one
+block.
 
 **Blocks for the preview.** ``RenderResult.blocks`` hold each chunk's HTML, *not* wrapped (the
 join ``"\n".join(b.html for b in blocks if b.html).strip()`` is ``html``, which equals
@@ -62,6 +73,7 @@ import difflib
 import html as html_lib
 import re
 import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any, NamedTuple
@@ -71,13 +83,14 @@ from markdown.blockprocessors import ReferenceProcessor
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import get_attrs_and_remainder
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.extensions.footnotes import FootnoteBlockProcessor, FootnoteExtension
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor as MdInHtmlBlockPreprocessor
 from markdown.extensions.md_in_html import HTMLExtractorExtra
 from markdown.extensions.toc import remove_fnrefs, render_inner_html, strip_tags, unique
 from markdown.htmlparser import HTMLExtractor
 from markdown.postprocessors import Postprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import HTML_PLACEHOLDER
+from markdown.util import HTML_PLACEHOLDER, STX
 
 from .markdown import build_markdown, normalize, render_html
 from .posmap import PosMapExtension
@@ -97,10 +110,18 @@ _CANDIDATE = re.compile(
     r"\n\n+(?![ \n>:]|(?:[*+-]|[0-9]+[.)])(?:[ \t]|$)|\[[^\[\]]*\]:)", re.MULTILINE
 )
 _DEFINITION = re.compile(r"\n {0,3}: ")  # a line of a definition list, after the first line
-# Features with document-wide effects this renderer does not split (see the module doc).
+_LINK_DEFINITION = re.compile(r" {0,3}\[[^\]]*\]:")  # a reference or footnote definition
+_HTML_TAIL = re.compile(r">(?: {0,3}: | {4})")
+# Features with document-wide effects (see the module doc).
 _FOOTNOTE_DEF = re.compile(r"\[\^[^\]]*\]:")
+_FOOTNOTE_REF = re.compile(r"\[\^([^\]]*)\]")
+_FOOTNOTES_HERE = "///Footnotes Go Here///"
 _ABBR_DEF = re.compile(r"\*\[[^\\]*?\] ?:")
 _TOC_MARKER = "[TOC]"
+# A source that makes no element (a reference definition of an id no text can have): the
+# footnotes are rendered on their own from it.
+_NOTHING_ID = "\x01"
+_NOTHING = f"[{_NOTHING_ID}]: _"
 # What the HTML extractor makes of a chunk (``_Probe.status``).
 CLEAN, OPEN, BROKEN = 0, 1, 2
 
@@ -122,7 +143,7 @@ class RenderResult:
     inserted: list[tuple[str, str | None]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     shifted: list[tuple[str, int]] = field(default_factory=list)
-    full: bool = False  # rendered whole (footnotes, abbreviations or [TOC] in the post)
+    full: bool = False  # rendered whole (see the module doc: abbreviations, [TOC], ...)
     rendered: int = 0  # chunks rendered this time (cache misses)
 
     def ops(self) -> list[tuple[Any, ...]]:
@@ -168,15 +189,21 @@ class _RecordingRefs(dict):
 
 
 class _ChunkExtension(Extension):
-    """Chunk mode: document-wide references in, heading ids deferred, raw output kept."""
+    """Chunk mode: document-wide references and footnotes in, heading ids deferred, raw output
+    kept. With ``footnotes_div`` set, the output is the footnotes of the document alone."""
 
     def __init__(self) -> None:
         super().__init__()
         self.global_refs: dict = {}
+        self.global_footnotes: OrderedDict[str, str] = OrderedDict()
+        self.footnotes_div = False
+        self.footnotes: Any = None  # Python-Markdown's footnotes extension, once found
         self.reset()
 
     def reset(self) -> None:
         self.local_refs: dict = {}
+        self.local_footnotes: OrderedDict[str, str] = OrderedDict()
+        self.note_refs: list[str] = []  # footnotes referred to, in the order of processing
         self.lookups: dict = {}
         self.explicit_ids: list[str] = []
         self.slugs: list[str] = []
@@ -184,14 +211,49 @@ class _ChunkExtension(Extension):
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
         md.registerExtension(self)
-        # After block parsing and codehilite (30), before inline processing (20).
+        # After block parsing, before the footnotes tree processor (50) adds the footnotes.
+        md.treeprocessors.register(_TakeFootnotes(md, self), "chunk_footnotes", 51)
+        # After codehilite (30), before inline processing (20).
         md.treeprocessors.register(_InjectRefs(md, self), "chunk_refs", 26)
         # Just before toc (5), which then leaves the ids alone.
         md.treeprocessors.register(_DeferIds(md, self), "chunk_ids", 5.5)
         md.postprocessors.register(_KeepOutput(md, self), "chunk_output", -1000)
 
 
+def _footnotes_of(md: Markdown) -> FootnoteExtension:
+    for ext in md.registeredExtensions:
+        if isinstance(ext, FootnoteExtension):
+            return ext
+    raise RuntimeError("the renderer has no footnotes extension")
+
+
+class _TakeFootnotes(Treeprocessor):
+    """Keep the chunk's footnote definitions; a chunk shows none (they go in a block of their
+    own), the footnotes block shows those of the whole document."""
+
+    def __init__(self, md: Markdown, ext: _ChunkExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: Any) -> None:
+        ext = self.ext
+        if ext.footnotes is None:
+            ext.footnotes = _footnotes_of(self.md)
+            make_ref_id = ext.footnotes.makeFootnoteRefId
+
+            def recording(id: str, found: bool = False) -> str:
+                if found:  # called for every reference the inline processor turns into a link
+                    ext.note_refs.append(id)
+                return make_ref_id(id, found)
+
+            ext.footnotes.makeFootnoteRefId = recording
+        ext.local_footnotes = OrderedDict(ext.footnotes.footnotes)
+        ext.footnotes.footnotes = OrderedDict(ext.global_footnotes if ext.footnotes_div else ())
+
+
 class _InjectRefs(Treeprocessor):
+    """The document's references (lookups recorded) and footnotes (for their numbers)."""
+
     def __init__(self, md: Markdown, ext: _ChunkExtension) -> None:
         super().__init__(md)
         self.ext = ext
@@ -199,6 +261,8 @@ class _InjectRefs(Treeprocessor):
     def run(self, root: Any) -> None:
         self.ext.local_refs = dict(self.md.references)
         self.md.references = _RecordingRefs(self.ext.global_refs, self.ext.lookups)
+        if self.ext.footnotes is not None and not self.ext.footnotes_div:
+            self.ext.footnotes.footnotes = OrderedDict(self.ext.global_footnotes)
 
 
 class _DeferIds(Treeprocessor):
@@ -357,13 +421,42 @@ def _fence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _ends_safely(text: str, end: int, definitions: list[int]) -> bool:
+    """May a chunk end after the block that ends at ``end``? (See the module doc.)
+
+    The block's last line must start in column 0 and the block must have no definition line
+    (nor text after HTML that could become one). A block that may only hold reference or
+    footnote definitions makes no element, so the block before it is checked as well, and so on.
+    """
+    rfind = text.rfind
+    while True:
+        if text[rfind("\n", 0, end) + 1] == " ":
+            return False
+        start = rfind("\n\n", 0, end)
+        start = 0 if start < 0 else start + 2
+        if definitions:
+            k = bisect.bisect_left(definitions, start)
+            if k < len(definitions) and definitions[k] < end:
+                return False
+        # Text after a raw HTML block on its line becomes a block of its own: a definition or
+        # indented code there would be one too, though no line of the source shows it.
+        if text.find(">", start, end) >= 0 and _HTML_TAIL.search(text, start, end):
+            return False
+        if start == 0 or not _LINK_DEFINITION.match(text, start):
+            return True
+        end = start
+        while end > 0 and text[end - 1] == "\n":
+            end -= 1
+        if end == 0:
+            return True
+
+
 def _chunk_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
     """Character offsets where chunks start (the first is 0); see the module doc."""
     starts = [0]
     span_ends = [e for _, e in spans]
     span_starts = [s for s, _ in spans]
     n_spans = len(spans)
-    rfind = text.rfind
     # Lines that make a definition (the first line of a text cannot: it has no term before it).
     definitions = [m.start() + 1 for m in _DEFINITION.finditer(text)]
     for m in _CANDIDATE.finditer(text):
@@ -375,16 +468,8 @@ def _chunk_starts(text: str, spans: list[tuple[int, int]]) -> list[int]:
             k = bisect.bisect_left(span_ends, pos)
             if k < n_spans and span_starts[k] < pos:
                 continue
-        # The last non-blank line before starts in column 0.
-        end = m.start()
-        if text[rfind("\n", 0, end) + 1] == " ":
-            continue
-        # The block before is no definition (the next block could become another item of it).
-        if definitions:
-            k = bisect.bisect_left(definitions, end)
-            if k and definitions[k - 1] > rfind("\n\n", 0, end):
-                continue
-        starts.append(pos)
+        if _ends_safely(text, m.start(), definitions):
+            starts.append(pos)
     return starts
 
 
@@ -409,19 +494,38 @@ def _probe_text(text: str, start: int, end: int, spans: list[tuple[int, int]]) -
 class _Chunk:
     """A rendered chunk, cached by its text: HTML with tokens, and what it used or defined."""
 
-    __slots__ = ("parts", "token_html", "local_refs", "lookups", "explicit_ids", "slugs", "memo")
+    __slots__ = (
+        "parts",
+        "token_html",
+        "local_refs",
+        "lookups",
+        "local_footnotes",
+        "notes",
+        "numbers",
+        "note_refs",
+        "explicit_ids",
+        "slugs",
+        "memo",
+    )
 
-    def __init__(self, raw: str, ext: _ChunkExtension) -> None:
+    def __init__(self, raw: str, ext: _ChunkExtension, notes: tuple[str, ...]) -> None:
         self.token_html = raw
         self.parts = _TOKEN.split(raw)
         self.local_refs = ext.local_refs
         self.lookups = dict(ext.lookups)
+        self.local_footnotes = ext.local_footnotes
+        # Footnote labels the text mentions, and their numbers when it was rendered.
+        self.notes = notes
+        self.numbers = _numbers(notes, ext.global_footnotes) if notes else ()
+        self.note_refs = tuple(ext.note_refs)
         self.explicit_ids = list(ext.explicit_ids)
         self.slugs = list(ext.slugs)
         self.memo: tuple[int, tuple[str, ...], str] | None = None
 
-    def valid_for(self, refs: dict) -> bool:
-        """Were the references this chunk looked up the same as in ``refs``?"""
+    def valid_for(self, refs: dict, footnotes: dict) -> bool:
+        """Were the references this chunk looked up, and its footnotes' numbers, the same?"""
+        if self.notes and self.numbers != _numbers(self.notes, footnotes):
+            return False
         return all(refs.get(k) == v for k, v in self.lookups.items())
 
     def resolve(self, first_line: int, ids: tuple[str, ...]) -> str:
@@ -445,6 +549,16 @@ class _Chunk:
             out = "".join(pieces)
         self.memo = (first_line, ids, out)
         return out
+
+
+def _numbers(labels: tuple[str, ...], footnotes: dict) -> tuple[int, ...]:
+    """The number each label gets (its place among the footnotes; 0 if it has none)."""
+    order = {label: n for n, label in enumerate(footnotes, 1)}
+    return tuple(order.get(label, 0) for label in labels)
+
+
+def _guess_footnotes(text: str) -> OrderedDict[str, str]:
+    return OrderedDict((m.group(1), "") for m in FootnoteBlockProcessor.RE.finditer(text))
 
 
 def _guess_refs(text: str) -> dict:
@@ -474,6 +588,7 @@ class IncrementalRenderer:
         self._cache_size = cache_size
         # The previous result: per block, (id, key, first line 0-based, Block).
         self._placed: list[tuple[str, tuple, int, Block]] = []
+        self._notes: tuple[tuple, _Chunk] | None = None  # the footnotes block, by definitions
         self._ids = count(1)
         self._lock = threading.Lock()
 
@@ -490,7 +605,10 @@ class IncrementalRenderer:
 
     def _render(self, text: str) -> RenderResult:
         src = normalize(text)
-        if _TOC_MARKER in src or _FOOTNOTE_DEF.search(src) or _ABBR_DEF.search(src):
+        if _TOC_MARKER in src or _ABBR_DEF.search(src):
+            return self._render_full(text)
+        has_footnotes = _FOOTNOTE_DEF.search(src) is not None
+        if has_footnotes and _FOOTNOTES_HERE in src:
             return self._render_full(text)
         engine = _engine()
         spans = _fence_spans(src + "\n\n")  # as Python-Markdown's whitespace preprocessor leaves it
@@ -501,23 +619,61 @@ class IncrementalRenderer:
 
         rendered = 0
         if None in chunks:
-            # Render the new chunks with the best guess of the document's references, then
-            # again any chunk that looked up a reference the guess got wrong.
+            # Render the new chunks with the best guess of the document's references and
+            # footnotes, then again any chunk that the guess got wrong.
             refs: dict = {}
+            notes: OrderedDict[str, str] = OrderedDict()
             for k, chunk in enumerate(chunks):
-                refs.update(chunk.local_refs if chunk is not None else _guess_refs(texts[k]))
+                if chunk is not None:
+                    refs.update(chunk.local_refs)
+                    notes.update(chunk.local_footnotes)
+                else:
+                    refs.update(_guess_refs(texts[k]))
+                    if has_footnotes:
+                        notes.update(_guess_footnotes(texts[k]))
             for k, chunk in enumerate(chunks):
                 if chunk is None:
-                    chunks[k] = self._render_chunk(texts[k], refs, engine)
+                    chunks[k] = self._render_chunk(texts[k], refs, notes, engine)
                     rendered += 1
         refs = {}
+        notes = OrderedDict()
         for chunk in chunks:
             if chunk.local_refs:
                 refs.update(chunk.local_refs)
+            if chunk.local_footnotes:
+                notes.update(chunk.local_footnotes)
+        note_block = None
+        if notes:
+            if any(STX in t for t in notes.values()):
+                return self._render_full(text)  # a footnote holding stashed HTML: not split
+            # The footnotes are parsed after the text, and may define references too.
+            note_block, again = self._footnotes_block(notes, refs, engine, None)
+            if note_block is None:
+                return self._render_full(text)
+            rendered += again
+            refs.update(note_block.local_refs)
         for k, chunk in enumerate(chunks):
-            if chunk.lookups and not chunk.valid_for(refs):
-                chunks[k] = self._render_chunk(texts[k], refs, engine)
+            if (chunk.lookups or chunk.notes) and not chunk.valid_for(refs, notes):
+                chunks[k] = self._render_chunk(texts[k], refs, notes, engine)
                 rendered += 1
+        n_lines = src.count("\n")
+        firsts = []
+        line = 0
+        for t in texts:
+            firsts.append(line)
+            line += t.count("\n")
+        ends = [e - 1 for e in firsts[1:]] + [n_lines]
+        if note_block is not None:
+            note_block, again = self._footnotes_block(notes, refs, engine, note_block)
+            rendered += again
+            chunks.append(note_block)
+            firsts.append(n_lines)
+            ends.append(n_lines)
+            # Python-Markdown numbers a footnote's second and later references (fnref2:...)
+            # in the order its inline processor walks the tree, not the order of the text.
+            counts = Counter(label for chunk in chunks for label in chunk.note_refs)
+            if counts and max(counts.values()) > 1:
+                return self._render_full(text)
 
         # Heading ids across the document, as toc would make them.
         used: set[str] = set()
@@ -527,35 +683,67 @@ class IncrementalRenderer:
         counters: dict[str, int] = {}
         no_ids: tuple[str, ...] = ()
 
-        htmls, keys, first = [], [], []
-        line = 0
+        htmls, keys = [], []
         for k, chunk in enumerate(chunks):
             ids = tuple(unique(s, used, counters) for s in chunk.slugs) if chunk.slugs else no_ids
-            htmls.append(chunk.resolve(line, ids))
+            htmls.append(chunk.resolve(firsts[k], ids))
             keys.append((chunk.token_html, ids))
-            first.append(line)
-            line += texts[k].count("\n")
-        result = self._diff(keys, first, htmls, line)
+        result = self._diff(keys, firsts, htmls, ends)
         result.html = "\n".join(h for h in htmls if h).strip()
         result.rendered = rendered
         if len(cache) > self._cache_size:
             self._cache = {t: c for t, c in zip(texts, chunks)}
         return result
 
+    def _footnotes_block(
+        self, notes: OrderedDict[str, str], refs: dict, engine: _Engine, block: _Chunk | None
+    ) -> tuple[Any, int]:
+        """The footnotes at the end of the post, rendered from the definitions of all chunks;
+        ``block``, the one from before, again if it showed ``refs`` as they are. None if the
+        footnotes define more footnotes (the post is then rendered whole)."""
+        key = tuple(notes.items())
+        if block is None and self._notes is not None and self._notes[0] == key:
+            block = self._notes[1]
+        if block is not None and (self._notes is None or block is not self._notes[1]):
+            block = None
+        if block is not None and (refs is None or block.valid_for(refs, notes)):
+            return block, 0
+        md, ext = engine.md, engine.ext
+        md.reset()
+        ext.global_refs = refs
+        ext.global_footnotes = notes
+        ext.footnotes_div = True
+        try:
+            md.convert(_NOTHING)
+        finally:
+            ext.footnotes_div = False
+        if list(ext.footnotes.footnotes) != list(notes):
+            self._notes = None
+            return None, 1
+        block = _Chunk(ext.raw_output, ext, ())
+        block.local_refs = {k: v for k, v in ext.local_refs.items() if k != _NOTHING_ID}
+        block.local_footnotes = OrderedDict()
+        self._notes = (key, block)
+        return block, 1
+
     def _render_full(self, text: str) -> RenderResult:
         html = render_html(text)
-        result = self._diff([("full", html)], [0], [html], text.count("\n"))
+        result = self._diff([("full", html)], [0], [html], [text.count("\n")])
         result.html = html
         result.full = True
         result.rendered = 1
         return result
 
-    def _render_chunk(self, text: str, refs: dict, engine: _Engine) -> _Chunk:
+    def _render_chunk(
+        self, text: str, refs: dict, notes: OrderedDict[str, str], engine: _Engine
+    ) -> _Chunk:
         md, ext = engine.md, engine.ext
         md.reset()
         ext.global_refs = refs
+        ext.global_footnotes = notes
         md.convert(text)
-        chunk = self._cache[text] = _Chunk(ext.raw_output, ext)
+        labels = tuple(_FOOTNOTE_REF.findall(text)) if "[^" in text else ()
+        chunk = self._cache[text] = _Chunk(ext.raw_output, ext, labels)
         return chunk
 
     def _merge_html(
@@ -598,7 +786,7 @@ class IncrementalRenderer:
         return status
 
     def _diff(
-        self, keys: list[tuple], first: list[int], htmls: list[str], n_lines: int
+        self, keys: list[tuple], first: list[int], htmls: list[str], ends: list[int]
     ) -> RenderResult:
         """Blocks with ids kept from the previous result where their content is the same."""
         old = self._placed
@@ -641,7 +829,7 @@ class IncrementalRenderer:
         blocks = []
         for k in range(n_new):
             block_id = ids[k]
-            end = (first[k + 1] if k + 1 < n_new else n_lines + 1) - 1
+            end = ends[k]
             prev = previous.get(block_id)
             if prev is None:
                 inserted.append((block_id, ids[k - 1] if k else None))

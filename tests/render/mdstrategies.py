@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 WORDS = ["alpha", "beta", "gamma", "Intro", "Setup", "x", "the", "and", "Code", "end"]
 TITLES = ["Intro", "Setup", "Intro", "Notes", "Intro 1", "intro_1", "Setup"]
 REF_IDS = ["a", "b", "Ref", "x y"]
+NOTE_IDS = ["1", "2", "n", "x", "y", "z"]
 
 words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=8).map(" ".join)
 
@@ -25,6 +26,7 @@ inline = st.one_of(
     st.sampled_from(REF_IDS).map(lambda r: f"[link][{r}]"),
     st.sampled_from(REF_IDS).map(lambda r: f"[{r}]"),
     st.sampled_from(["<span>s</span>", "<b>b", "&amp;", "a < b", "\\*", "<!-- c -->", "x  "]),
+    st.sampled_from(NOTE_IDS).map(lambda n: f"[^{n}]"),
 )
 
 line = st.lists(inline, min_size=1, max_size=4).map(" ".join)
@@ -93,6 +95,10 @@ other = st.one_of(
     st.sampled_from(["---", "***", "* * *", "___"]),
     st.tuples(st.sampled_from(REF_IDS), words).map(lambda t: f'[{t[0]}]: http://r/{t[1]} "T"'),
     st.tuples(words, line).map(lambda t: f"{t[0]}\n: {t[1]}"),
+    st.tuples(st.sampled_from(NOTE_IDS), line).map(lambda t: f"[^{t[0]}]: {t[1]}"),
+    st.tuples(st.sampled_from(NOTE_IDS), line, line).map(
+        lambda t: f"[^{t[0]}]: {t[1]}\n\n    {t[2]}\n\n    - in a note"
+    ),
     line.map(lambda w: f": {w}"),
     paragraph.map(lambda p: p + "\n{: #pid .cls }"),
     st.just("Term\n\n: loose definition"),
@@ -147,7 +153,7 @@ def edits(draw: st.DrawFn, text: str) -> list[str]:
 CHAOS_TOKENS = [
     *"``` ~~~ ```` <div> </div> <!-- --> <p> </p> [a]: [a] [b][a] # ## | --- === <script>".split(),
     *"</script> &# &amp; < > </ word text * _ ` \\ {:#i} <hr> <![CDATA[ ]]> <? ?> <span>".split(),
-    *"</span> <b Term".split(),
+    *"</span> <b Term [^1] [^1]: [^x]".split(),
     *["- ", "* ", "1. ", "2) ", "> ", ": ", "# ", "    ", "  ", "\t", "[a]: http://x"],
     '<div markdown="1">',
 ]

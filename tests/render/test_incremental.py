@@ -190,11 +190,26 @@ def test_heading_ids_stay_unique_across_chunks():
     assert re.findall(r'id="([^"]+)"', result.html) == ["notes", "notes_1"]
 
 
-def test_posts_with_footnotes_are_rendered_whole():
+def test_footnotes_are_a_block_of_their_own_at_the_end():
+    text = "\n\n".join(f"Paragraph {i} with a note[^n{i}]." for i in range(10))
+    text += "\n\n" + "\n\n".join(f"[^n{i}]: Note {i}." for i in range(10))
     renderer = IncrementalRenderer()
-    result = check(renderer, "Text[^1].\n\n[^1]: Note.\n\nMore.\n")
+    result = check(renderer, text)
+    assert not result.full and result.blocks[-1].html.startswith('<div class="footnote">')
+    # A new note in the middle renumbers the notes after it: those chunks render again.
+    edited = text.replace("Paragraph 5 with", "Paragraph 5[^new] with") + "\n\n[^new]: New."
+    result = check(renderer, edited)
+    assert '<a class="footnote-ref" href="#fn:new">11</a>' in result.html
+    # Changing a note's text only changes the footnotes block (and the chunk defining it).
+    result = check(renderer, edited.replace("Note 3.", "Note three."))
+    assert result.changed == [result.blocks[-1].id] and result.rendered == 2
+
+
+def test_a_footnote_referred_to_twice_makes_the_post_render_whole():
+    renderer = IncrementalRenderer()
+    result = check(renderer, "Text[^1].\n\nAgain[^1].\n\n[^1]: Note.\n\nMore.\n")
     assert result.full and len(result.blocks) == 1
-    again = check(renderer, "Text[^1].\n\n[^1]: Note!\n\nMore.\n")
+    again = check(renderer, "Text[^1].\n\nAgain[^1].\n\n[^1]: Note!\n\nMore.\n")
     assert again.changed == [result.blocks[0].id]
 
 
