@@ -442,7 +442,7 @@ def _ends_safely(text: str, end: int, definitions: list[int]) -> bool:
         # indented code there would be one too, though no line of the source shows it.
         if text.find(">", start, end) >= 0 and _HTML_TAIL.search(text, start, end):
             return False
-        if start == 0 or not _LINK_DEFINITION.match(text, start):
+        if start == 0 or text[start] not in "[ " or not _LINK_DEFINITION.match(text, start):
             return True
         end = start
         while end > 0 and text[end - 1] == "\n":
@@ -625,8 +625,10 @@ class IncrementalRenderer:
             notes: OrderedDict[str, str] = OrderedDict()
             for k, chunk in enumerate(chunks):
                 if chunk is not None:
-                    refs.update(chunk.local_refs)
-                    notes.update(chunk.local_footnotes)
+                    if chunk.local_refs:
+                        refs.update(chunk.local_refs)
+                    if chunk.local_footnotes:
+                        notes.update(chunk.local_footnotes)
                 else:
                     refs.update(_guess_refs(texts[k]))
                     if has_footnotes:
