@@ -1,7 +1,8 @@
 """Incremental rendering for the live preview: re-render only the blocks that changed.
 
-Python-Markdown renders a whole post every time (on this kind of machine about 0.1 s at 5,000
-words and well over 1 s at 50,000), too slow to follow typing. ``IncrementalRenderer`` splits the
+Python-Markdown renders a whole post every time (``render_html`` takes about 40-70 ms at 5,000
+words and 0.7-0.8 s at 50,000 on this kind of machine: ``benchmarks/bench_render.py``), too slow
+to follow typing at length. ``IncrementalRenderer`` splits the
 source into *chunks* at safe top-level boundaries, renders each chunk on its own with a cache, and
 puts the document back together. Its ``html`` is exactly ``render_html(text)``: tests check this
 on hand-made documents, generated posts and random documents under random edits.
@@ -13,8 +14,9 @@ on hand-made documents, generated posts and random documents under random edits.
 * line *i* starts in column 0 with something that cannot continue the block before it across a
   blank line: not a space (indented code, list continuation), not ``>`` (consecutive quotes
   merge), not ``:`` (a definition for the paragraph before), not a list marker (``-``, ``*``,
-  ``+``, ``1.``, ``1)`` followed by a space: a loose list goes on), not a reference definition
-  (``[id]:``; it makes no element, so the block after it would meet the chunk before);
+  ``+``, ``1.``, ``1)`` followed by a space: a loose list goes on), not a reference or footnote
+  definition (``[id]:``, ``[^id]:``; it makes no element, so the block after it would meet the
+  chunk before);
 * the last non-blank line before it also starts in column 0 (so the chunk before does not end in
   indented code, whose trailing blank lines Python-Markdown keeps), and the block before it has
   no definition line (``: ...``): a definition list takes in the items that follow it. Blocks of
@@ -55,7 +57,7 @@ on hand-made documents, generated posts and random documents under random edits.
 block.
 
 **Blocks for the preview.** ``RenderResult.blocks`` hold each chunk's HTML, *not* wrapped (the
-join ``"\n".join(b.html for b in blocks if b.html).strip()`` is ``html``, which equals
+join ``"\\n".join(b.html for b in blocks if b.html).strip()`` is ``html``, which equals
 ``render_html``). The preview wraps each block in an element of its own (say
 ``<div class="md-block" id="b-7">``) and applies the changes since the previous result:
 ``removed`` ids go, ``changed`` ids get their new HTML, ``inserted`` ``(id, after_id)`` come in
@@ -64,6 +66,7 @@ the same but for their line numbers, all moved by ``delta``: the preview can add
 ``data-source-line`` values inside, or take the block's new HTML. ``RenderResult.ops()`` lists
 all of it as operations in the order to apply. Block ids (``b-<n>``) are unique for the life of
 the renderer. A chunk's HTML can be empty (a chunk of blank lines); a preview may skip those.
+The footnotes block comes last, with the post's last line as its ``line``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Python-Markdown with ``extra`` (tables, fenced code, footnotes, definition lists, abbreviations,
 attribute lists, Markdown in HTML), ``toc`` (heading ids), ``codehilite`` (Pygments, CSS classes
 under ``.codehilite``, no language guessing), ``sane_lists``, the posmap extension
-(``data-source-line``, 1-based, on top-level blocks: see ``posmap.py``) and one of our own:
+(``data-source-line``, 1-based, on top-level blocks and list items: see ``posmap.py``) and one
+of our own:
 
 * **Soft line breaks are joined.** WordPress shows post content through ``wpautop``, which turns
   every newline inside a paragraph into ``<br />``. A paragraph wrapped at 80 columns in the editor
@@ -63,7 +64,7 @@ def prepare(text: str) -> str:
         if lines[0].rstrip() == "---":
             for k in range(1, len(lines)):
                 if lines[k].rstrip() in _FRONT_MATTER_END:
-                    return "\n" * k + "\n" + "\n".join(lines[k + 1 :])
+                    return "\n".join([""] * (k + 1) + lines[k + 1 :])
     return text
 
 
