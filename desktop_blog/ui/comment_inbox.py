@@ -37,11 +37,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
     QEvent,
-    QIODevice,
     QItemSelectionModel,
     QModelIndex,
     QObject,
@@ -58,8 +56,6 @@ from PySide6.QtWebEngineCore import (
     QWebEngineSettings,
     QWebEngineUrlRequestInfo,
     QWebEngineUrlRequestInterceptor,
-    QWebEngineUrlRequestJob,
-    QWebEngineUrlSchemeHandler,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (
@@ -86,7 +82,6 @@ from desktop_blog.core.comments import CommentDetail, CommentFilter, FilterCount
 from desktop_blog.render import sanitize
 
 from .comment_model import BATCH, DATE, EXCERPT, POST, STATE, STATUS_NAMES, CommentTableModel
-from .schemes import SCHEME, register_schemes
 from .tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -100,9 +95,14 @@ FILTERS = (
     ("All", None),
 )
 SEARCH_DEBOUNCE_MS = 150
+# After a new list (filter, search), its first comment's detail is read this much later, so the
+# list paints first (J and clicks show a comment at once).
+DETAIL_AFTER_LIST_MS = 40
+# Rows of a search's first page read on the database worker with it.
+PRIME_ROWS = 70
 EXTERNAL_SCHEMES = {"http", "https", "mailto"}
 APP_WORLD = QWebEngineScript.ScriptWorldId.ApplicationWorld
-PAGE_PREFIX = f"{SCHEME.decode()}:/inbox/comment-"
+BLANK = "about:blank"
 ACTION_NAMES = {
     core.APPROVE: "Approved",
     core.HOLD: "Unapproved",
@@ -115,51 +115,25 @@ ACTION_NAMES = {
 
 
 class RequestCounter(QWebEngineUrlRequestInterceptor):
-    """Lets through only the page's own URL; blocks and records every other request."""
+    """Lets through only the view's own documents; blocks and records every other request."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.allowed: set[str] = set()
+        self.allow_next = 0  # main-frame loads of the view's own documents (setHtml)
         self.blocked: list[str] = []
 
     def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802
         url = info.requestUrl().toString()
-        if url in self.allowed:
+        if (
+            self.allow_next
+            and info.resourceType() == QWebEngineUrlRequestInfo.ResourceType.ResourceTypeMainFrame
+            and info.requestUrl().scheme() == "data"
+        ):
+            self.allow_next -= 1
             return
         info.block(True)
         self.blocked.append(url)
         log.warning("inbox detail: blocked a request to %s", url[:200])
-
-
-class _PageHandler(QWebEngineUrlSchemeHandler):
-    """Serves inbox pages (HTML kept in memory, one per view) on the inbox's own profile."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.pages: dict[str, bytes] = {}
-
-    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt's name
-        data = self.pages.get(job.requestUrl().toString())
-        if data is None or bytes(job.requestMethod().data()).upper() != b"GET":
-            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
-            return
-        buffer = QBuffer(job)
-        buffer.setData(QByteArray(data))
-        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-        job.reply(b"text/html", buffer)
-
-
-def inbox_profile() -> tuple[QWebEngineProfile, _PageHandler]:
-    """A new off-the-record profile with the inbox page handler (one per detail view)."""
-    register_schemes()
-    profile = QWebEngineProfile()  # no name: off the record, nothing written to disk
-    profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
-    profile.setPersistentCookiesPolicy(
-        QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies
-    )
-    handler = _PageHandler(profile)
-    profile.installUrlSchemeHandler(SCHEME, handler)
-    return profile, handler
 
 
 _OFF = (
@@ -193,7 +167,7 @@ class DetailPage(QWebEnginePage):
         settings = self.settings()
         for attribute in _OFF:
             settings.setAttribute(attribute, False)
-        self.current_url = ""
+        self._expecting = 0
 
     def acceptNavigationRequest(  # noqa: N802 - Qt's name
         self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
@@ -203,7 +177,17 @@ class DetailPage(QWebEnginePage):
             if url.scheme().lower() in EXTERNAL_SCHEMES:
                 self.linkActivated.emit(url)
             return False
-        return is_main_frame and url.toString() == self.current_url
+        if is_main_frame and self._expecting:
+            self._expecting -= 1
+            return True
+        return False
+
+    def expect_load(self) -> None:
+        """The next main-frame navigation is our own ``setHtml``: let it (and its request)
+        through."""
+        # Only the newest: a setHtml replaces any load still in progress.
+        self._expecting = 1
+        self.counter.allow_next = 1
 
     def createWindow(self, _type) -> None:  # noqa: N802 - Qt's name
         return None
@@ -222,14 +206,10 @@ class CommentDetailView(QWebEngineView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        profile, self._handler = inbox_profile()
-        self._page = DetailPage(profile, self)
-        # The profile must outlive its page: as the page's child, it is deleted right after it.
-        profile.setParent(self._page)
+        self._page = DetailPage(QWebEngineProfile.defaultProfile(), self)
         self.setPage(self._page)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.serial = 0  # of what was shown last, a page or a body
-        self._loads = 0  # pages loaded: names their URLs
         self._shell_ready = False
         self._loading_shell = False
         self._queued: tuple[int, str, str] | None = None
@@ -242,26 +222,18 @@ class CommentDetailView(QWebEngineView):
         return self._page.counter.blocked
 
     def show_html(self, document: str, *, shell: bool = False) -> int:
-        """Load ``document`` (a whole, already safe page). Returns its serial."""
-        old = self._page.current_url
+        """Load ``document`` (a whole, already safe page, under 2 MB). Returns its serial."""
         self.serial += 1
-        self._loads += 1
-        url = f"{PAGE_PREFIX}{id(self)}-{self._loads}"
-        self._handler.pages[url] = document.encode("utf-8", "replace")
-        if old:
-            self._handler.pages.pop(old, None)
-        self._page.current_url = url
-        # Its own pages only: a newer page may replace one still loading.
-        if len(self._page.counter.allowed) > 100:
-            self._page.counter.allowed.clear()
-        self._page.counter.allowed.add(url)
         self._shell_ready = False
         self._loading_shell = shell
-        self._page.load(QUrl(url))
+        self._page.expect_load()
+        self._page.setHtml(document, QUrl(BLANK))
         return self.serial
 
     def show_body(self, body: str, title: str) -> int:
         """Put ``body`` (already sanitized markup) in the shell page. Returns its serial."""
+        if not shiboken6.isValid(self._page):  # a late callback while the view is deleted
+            return self.serial
         self.serial += 1
         if not self._shell_ready:
             self._queued = (self.serial, body, title)
@@ -281,9 +253,12 @@ class CommentDetailView(QWebEngineView):
             + json.dumps(title)
             + "; window.scrollTo(0, 0); return 1; })()"
         )
-        self._page.runJavaScript(script, APP_WORLD, lambda _r, s=serial: self._swapped(s))
+        self._page.runJavaScript(script, APP_WORLD, lambda r, s=serial: self._swapped(s, r))
 
-    def _swapped(self, serial: int) -> None:
+    def _swapped(self, serial: int, result) -> None:
+        # A page being deleted calls its pending callbacks with no result: the view is going.
+        if result is None or not shiboken6.isValid(self):
+            return
         if serial == self.serial:
             self.shown.emit(serial)
 
@@ -302,10 +277,6 @@ class CommentDetailView(QWebEngineView):
 
     def clear_page(self) -> None:
         self.show_body("", "Comment")
-
-    def closeEvent(self, event) -> None:  # noqa: N802
-        self._handler.pages.pop(self._page.current_url, None)
-        super().closeEvent(event)
 
 
 def _link(url: str) -> str:
@@ -405,6 +376,9 @@ class CommentInbox(QWidget):
         self._build()
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DEBOUNCE_MS)
         self._search_timer.timeout.connect(self._start_search)
+        self._defer_detail = False
+        self._detail_timer = QTimer(self, singleShot=True, interval=DETAIL_AFTER_LIST_MS)
+        self._detail_timer.timeout.connect(self._show_current_detail)
         self._keys: dict[int, Callable[[], None]] = {
             Qt.Key.Key_J: self.next_comment,
             Qt.Key.Key_K: self.previous_comment,
@@ -630,10 +604,13 @@ class CommentInbox(QWidget):
 
         def job():
             with library.session() as session:
+                ids = core.comment_ids(session, flt, 0, BATCH)
                 return (
-                    core.comment_ids(session, flt, 0, BATCH),
+                    ids,
                     core.filter_counts(session, flt),
                     core.unread_total(session),
+                    # The rows the list shows first, read here rather than on the GUI thread.
+                    core.comment_rows(session, ids[:PRIME_ROWS]),
                 )
 
         def done(result) -> None:
@@ -643,12 +620,17 @@ class CommentInbox(QWidget):
 
         self.tasks.run_db(job, done)
 
-    def _apply_list(self, flt: CommentFilter, ids, counts: FilterCounts, unread: int) -> None:
+    def _apply_list(
+        self, flt: CommentFilter, ids, counts: FilterCounts, unread: int, rows=None
+    ) -> None:
         self._shown_comment = None
-        self.model.set_filter(flt, ids)
+        self.model.set_filter(flt, ids, rows)
         self._set_counts(counts, unread)
         if self.model.rowCount():
+            # The list paints first; the first comment's detail follows (DETAIL_AFTER_LIST_MS).
+            self._defer_detail = True
             self.select_row(0)
+            self._defer_detail = False
         else:
             self.detail.clear_page()
         self.listReady.emit()
@@ -723,7 +705,16 @@ class CommentInbox(QWidget):
         if cid is None or cid == self._shown_comment:
             return
         self._shown_comment = cid
-        self.show_comment(cid)
+        if self._defer_detail:
+            self._detail_timer.start()
+        else:
+            self._detail_timer.stop()
+            self.show_comment(cid)
+
+    def _show_current_detail(self) -> None:
+        cid = self.current_comment_id()
+        if cid is not None:
+            self.show_comment(cid)
 
     def show_comment(self, comment_id: int) -> None:
         """Read, sanitize (on the database worker) and show a comment; mark it read."""

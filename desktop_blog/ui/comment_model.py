@@ -70,8 +70,14 @@ class CommentTableModel(QAbstractTableModel):
         self._sessions = sessions
         self.set_filter(self._filter, [])
 
-    def set_filter(self, flt: CommentFilter, ids: Sequence[int] | None = None) -> None:
-        """Show ``flt``'s comments. ``ids``: its first page, already read (else read here)."""
+    def set_filter(
+        self,
+        flt: CommentFilter,
+        ids: Sequence[int] | None = None,
+        rows: Sequence[CommentRow] | None = None,
+    ) -> None:
+        """Show ``flt``'s comments. ``ids``: its first page, already read (else read here);
+        ``rows``: rows already read for some of them (the first ones)."""
         if ids is None:
             ids = self._read_ids(flt, 0) if self._sessions is not None else []
         self.beginResetModel()
@@ -80,6 +86,8 @@ class CommentTableModel(QAbstractTableModel):
         self._rows_of = None
         self._more = len(self._ids) >= BATCH
         self._cache.clear()
+        for r in rows or ():
+            self._cache[r.id] = r
         self.endResetModel()
 
     def _read_ids(self, flt: CommentFilter, offset: int) -> list[int]:

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from comment_helpers import T0, remote
 from hostile import BEACON, HOSTILE
-from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QUrl
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWidgets import QApplication
 
 from desktop_blog.core import comments as core
 from desktop_blog.core.models import Comment
@@ -24,6 +25,8 @@ LOAD_TIMEOUT = 15_000
 
 @pytest.fixture
 def opened(qtbot):
+    made: list[CommentInbox] = []
+
     def make(library, *, synchronous: bool = True) -> tuple[CommentInbox, list[QUrl]]:
         tasks = TaskManager(synchronous=synchronous)
         opened_urls: list[QUrl] = []
@@ -35,12 +38,20 @@ def opened(qtbot):
         inbox.activateWindow()
         inbox.set_library(library)
         inbox.table.setFocus()
-        if not synchronous:
-            qtbot.addWidget  # noqa: B018 - tasks are shut down below
         inbox._tasks_keepalive = tasks  # noqa: SLF001
+        made.append(inbox)
         return inbox, opened_urls
 
     yield make
+    # Delete the pages now, not at exit after their profile ("Release of profile requested but
+    # WebEnginePage still not deleted", then a crash at exit).
+    for inbox in made:
+        inbox._tasks_keepalive.shutdown()  # noqa: SLF001
+    QApplication.processEvents()  # callbacks of finished tasks, while the views still exist
+    for inbox in made:
+        inbox.close()
+        inbox.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def js(qtbot, inbox: CommentInbox, script: str):
@@ -119,6 +130,7 @@ def test_request_counter_does_count(qtbot, lib, opened):
 
 def test_links_open_outside_only_when_clicked(qtbot, lib, opened):
     inbox, opened_urls = opened(lib)
+    qtbot.waitUntil(lambda: inbox.detail._shell_ready, timeout=LOAD_TIMEOUT)  # noqa: SLF001
     page = inbox.detail.page()
     clicked = QWebEnginePage.NavigationType.NavigationTypeLinkClicked
     other = QWebEnginePage.NavigationType.NavigationTypeOther
@@ -225,9 +237,11 @@ def test_filters_and_counts(qtbot, filled, opened):
     inbox.set_post_filter(None)
     inbox.set_status_filter("spam")
     assert inbox.model.rowCount() == 5
-    # Showing a comment reads it; unread only then leaves it out.
-    inbox.set_status_filter("hold")
+    # Showing a comment reads it (its detail follows the list); unread only then leaves it out.
+    with qtbot.waitSignal(inbox.detailShown, timeout=LOAD_TIMEOUT):
+        inbox.set_status_filter("hold")
     shown = inbox.current_comment_id()
+    assert inbox.model.data(inbox.model.index(0, 0), Qt.ItemDataRole.FontRole) is None
     with filled.session() as s:
         assert s.get(Comment, shown).is_read
     inbox.unread_box.setChecked(True)
@@ -236,20 +250,17 @@ def test_filters_and_counts(qtbot, filled, opened):
 
 def test_search_as_you_type_through_the_real_threads(qtbot, filled, opened):
     inbox, _ = opened(filled, synchronous=False)
-    try:
-        inbox.set_status_filter(None)
-        with qtbot.waitSignal(inbox.listReady, timeout=5000):
-            qtbot.keyClicks(inbox.search_box, "wha")
-        assert inbox.model.rowCount() == 3
-        assert inbox.filter_buttons[None].text() == "All (3)"
-        with qtbot.waitSignal(inbox.listReady, timeout=5000):
-            inbox.search_box.setText("number 21")
-        assert [inbox.model.row_data(0).author] == ["Author 21"]
-        with qtbot.waitSignal(inbox.listReady, timeout=5000):
-            inbox.search_box.clear()
-        assert inbox.model.rowCount() == 28
-    finally:
-        inbox._tasks_keepalive.shutdown()  # noqa: SLF001
+    inbox.set_status_filter(None)
+    with qtbot.waitSignal(inbox.listReady, timeout=5000):
+        qtbot.keyClicks(inbox.search_box, "wha")
+    assert inbox.model.rowCount() == 3
+    assert inbox.filter_buttons[None].text() == "All (3)"
+    with qtbot.waitSignal(inbox.listReady, timeout=5000):
+        inbox.search_box.setText("number 21")
+    assert [inbox.model.row_data(0).author] == ["Author 21"]
+    with qtbot.waitSignal(inbox.listReady, timeout=5000):
+        inbox.search_box.clear()
+    assert inbox.model.rowCount() == 28
 
 
 def test_new_comments_arrive(qtbot, lib, opened):
