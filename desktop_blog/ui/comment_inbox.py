@@ -8,17 +8,21 @@ Safety of the detail view (issue 6, "Reading a comment"):
 
 - Comments are sanitized by ``render.sanitize`` (nh3) before they reach the view.
 - The view's page has JavaScript, images, plugins, WebGL, local-to-remote access and window
-  opening off, runs in an off-the-record profile of its own, and carries a Content Security Policy
-  that forbids every request (``default-src 'none'``).
+  opening off, and its shell page carries a Content Security Policy that forbids every request
+  (``default-src 'none'``). The shell (small) is loaded once with ``setHtml``; each comment's
+  body is then put in place from the ApplicationWorld (``runJavaScript`` works there with the
+  page's JavaScript off, and what it puts in place runs nothing), so a 1 MB comment shows whole
+  (``setHtml`` stops at 2 MB) and J shows the next comment in a few ms.
 - A ``QWebEngineUrlRequestInterceptor`` on the page blocks, and counts in ``blocked_requests``,
-  every request but the page itself. The page is served by a URL scheme handler (``dbmedia:`` is
-  the registered scheme; this profile's handler serves only inbox pages), not ``setHtml``, whose
-  data: URL stops at 2 MB: a 1 MB comment shows whole.
+  every request but the view's own ``setHtml``.
 - Navigation never leaves the page: a clicked http(s)/mailto link goes to ``open_url`` (the
   system browser by default) and nothing else navigates.
+- A new list (filter, search) paints first; its first comment's detail follows
+  ``DETAIL_AFTER_LIST_MS`` later. Showing a comment marks it read.
 
-Keyboard (the list, the detail view or a button focused; a text field keeps its letters): J/K next/previous, A approve,
-S spam, D trash, U mark unread, Z undo the last action, R reply (Ctrl+Return sends, Esc closes).
+Keyboard (the list, the detail view or a button focused; a text field keeps its letters): J/K
+next/previous, A approve, S spam, D trash, U mark unread, Z undo the last action, R reply
+(Ctrl+Return sends, Esc closes).
 Actions change the local state at once through ``core.comments`` (on the database worker) and
 emit ``actionRequested(ids, action)`` so the app can queue the remote change; a reply emits
 ``replyRequested(comment_id, markdown)``. Undo emits the reverse action.
