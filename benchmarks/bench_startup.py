@@ -3,7 +3,9 @@
 Each run starts ``python -m desktop_blog --home DIR`` (offscreen) with DESKTOP_BLOG_T0 set to
 ``time.time()`` just before the process is spawned and DESKTOP_BLOG_STARTUP_PROBE=1: the app
 prints ``shown <ms>`` once its window's first frame is painted and ``ready <ms>`` once the
-library is open and the last open post is shown, then quits (DESKTOP_BLOG_EXIT_WHEN_READY=1).
+library is open and the last open post is shown, then quits (DESKTOP_BLOG_EXIT_WHEN_READY=1)
+once the preview has painted that post too (it prints ``preview <ms>`` then; bench_preview's
+``startup_preview_5k_ms`` times that on a 5,000-word post).
 Empty and 100k runs alternate, so both see the same machine load; one warm-up run of each is
 not counted. Bytecode caching is allowed in the children, as it is for an installed app.
 

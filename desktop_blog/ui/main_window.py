@@ -251,11 +251,14 @@ class MainWindow(QMainWindow):
         self.preview_placeholder.setObjectName("previewPlaceholder")
         self.preview_placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.preview_placeholder.setEnabled(False)
+        self.preview_placeholder.setWordWrap(True)
+        self.preview_placeholder.setMinimumSize(1, 1)
         self.work_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.work_splitter.setObjectName("workSplitter")
         self.work_splitter.addWidget(self.editor_panel)
         self.work_splitter.addWidget(self.preview_placeholder)
-        self.work_splitter.setCollapsible(0, False)  # the preview may go, in a small window
+        # Neither collapses: a preview squeezed to no width paints nothing, ever.
+        self.work_splitter.setChildrenCollapsible(False)
         self.work_splitter.setHandleWidth(5)
 
         self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
@@ -557,10 +560,29 @@ class MainWindow(QMainWindow):
         work = self.settings.state("work_splitter")
         # Without a saved state, the editor and the preview share the width equally once the
         # window is laid out (their size hints differ a lot).
-        self._split_evenly = work is None or not self.work_splitter.restoreState(work)
+        self._split_evenly = (
+            work is None
+            or not self.work_splitter.restoreState(work)
+            or 0 in self.work_splitter.sizes()
+        )
+        QtCore.QTimer.singleShot(0, self._unstarve_centre)
         # Hidden and shown again by the view mode, not by the saved state.
         self.editor_panel.show()
         self.preview_placeholder.show()
+
+    def _unstarve_centre(self) -> None:
+        """Docks saved wide in a bigger window (a restored geometry is kept on a smaller screen)
+        go back to their default width when the editor and preview would get little room."""
+        if self.work_splitter.width() >= min(500, self.width() // 2):
+            return
+        docks = [
+            d for d in (self.details, self.outline_dock) if d.isVisible() and not d.isFloating()
+        ]
+        wide = [d for d in docks if d.width() > DEFAULT_DETAILS_WIDTH]
+        if wide:
+            self.resizeDocks(
+                wide, [DEFAULT_DETAILS_WIDTH] * len(wide), QtCore.Qt.Orientation.Horizontal
+            )
 
     def save_window_state(self) -> None:
         if self._focus_mode:
@@ -1074,16 +1096,25 @@ class MainWindow(QMainWindow):
 
         self.render_worker = RenderWorker(parent=self)
         self.render_worker.warm_up()
+        hidden = self.preview_placeholder.isHidden()
+        sizes = self.work_splitter.sizes()
+        # Made inside the splitter (a view made as a window and moved in afterwards sometimes
+        # stopped producing frames offscreen), then put in the placeholder's place.
         preview = PreviewView(
-            library=self.library, theme=self._preview_theme_name(), open_links_externally=True
+            self.work_splitter,
+            library=self.library,
+            theme=self._preview_theme_name(),
+            open_links_externally=True,
         )
         preview.setObjectName("preview")
-        index = self.work_splitter.indexOf(self.preview_placeholder)
-        hidden = self.preview_placeholder.isHidden()
-        self.work_splitter.replaceWidget(index, preview)  # in its place, at its size
-        self.preview_placeholder.hide()
-        self.preview_placeholder.deleteLater()  # out of the splitter, without a parent now
         preview.setVisible(not hidden)
+        self.preview_placeholder.setParent(None)
+        self.preview_placeholder.deleteLater()
+        self.work_splitter.insertWidget(1, preview)
+        if all(sizes):
+            self.work_splitter.setSizes(sizes)
+        else:
+            self._split_evenly = True
         QtCore.QTimer.singleShot(0, self._even_split)
         self.preview = preview
         css = self.settings.custom_css
@@ -1107,10 +1138,12 @@ class MainWindow(QMainWindow):
 
     def preview_expected(self) -> bool:
         """A post is open and the preview is on screen, so a rendered preview will come."""
+        squeezed = self.preview is not None and self.preview.width() == 0  # paints nothing
         return (
             self.editor_panel.post_id is not None
             and self._view_mode != "editor"
             and not self._focus_mode
+            and not squeezed
         )
 
     @property
@@ -1272,8 +1305,8 @@ class MainWindow(QMainWindow):
         return self._focus_mode
 
     def set_focus_mode(self, on: bool) -> None:
-        """Only the editor, in a centred column: tree, docks, toolbar, preview and status bar
-        are hidden (Esc leaves)."""
+        """Only the editor, in a centred column: tree, docks, toolbar, preview and the status
+        bar's counts are hidden; the save state stays (Esc leaves)."""
         on = bool(on)
         if on == self._focus_mode:
             self._sync_view_actions()
@@ -1283,7 +1316,10 @@ class MainWindow(QMainWindow):
             "details": self.details,
             "outline": self.outline_dock,
             "toolbar": self.toolbar,
-            "status": self.statusBar(),
+            # The status bar stays, saying whether the text is saved; its counts go.
+            "words": self.word_count_label,
+            "chars": self.char_count_label,
+            "reading": self.reading_time_label,
         }
         if on:
             self._before_focus = {name: not w.isHidden() for name, w in panes.items()}

@@ -346,10 +346,11 @@ def test_focus_mode_hides_everything_but_the_editor_and_esc_leaves(qtbot, shown)
         "details": window.details.isVisible(),
         "outline": window.outline_dock.isVisible(),
         "toolbar": window.toolbar.isVisible(),
-        "status": window.statusBar().isVisible(),
+        "words": window.word_count_label.isVisible(),
     }
     assert all(before.values())
     editor.setFocus()
+    text = editor.toPlainText()
     QTest.keyClick(
         editor,
         Qt.Key.Key_Return,
@@ -361,17 +362,21 @@ def test_focus_mode_hides_everything_but_the_editor_and_esc_leaves(qtbot, shown)
         window.details,
         window.outline_dock,
         window.toolbar,
-        window.statusBar(),
+        window.word_count_label,
+        window.char_count_label,
+        window.reading_time_label,
         window.preview,
     ):
         assert not widget.isVisible(), widget
+    # Whether the text is saved is still said.
+    assert window.save_state_label.isVisible()
     assert editor.isVisible() and editor.column_width() is not None
     # The text sits in a centred column.
     qtbot.waitUntil(lambda: editor.viewportMargins().left() > 0, timeout=3000)
     left, right = editor.viewportMargins().left(), editor.viewportMargins().right()
     assert abs(left - right) <= 1
-    # The text is unchanged by Enter-like keys: Ctrl+Shift+Return did not type.
-    assert "\u2029" not in editor.toPlainText()
+    # Ctrl+Shift+Return went to the action, not into the text.
+    assert editor.toPlainText() == text
     QTest.keyClick(editor, Qt.Key.Key_Escape)
     assert not window.focus_mode
     for name, widget in (
@@ -379,7 +384,7 @@ def test_focus_mode_hides_everything_but_the_editor_and_esc_leaves(qtbot, shown)
         ("details", window.details),
         ("outline", window.outline_dock),
         ("toolbar", window.toolbar),
-        ("status", window.statusBar()),
+        ("words", window.word_count_label),
     ):
         assert widget.isVisible() == before[name], name
     assert window.preview.isVisible() and editor.column_width() is None
