@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,22 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.mkdir()
     monkeypatch.setenv("DESKTOP_BLOG_HOME", str(path))
     return path
+
+
+# QtWebEngine's objects can outlive the QApplication in the interpreter's final garbage
+# collection, and Chromium then crashes in its own teardown (exit code 139) after every test has
+# passed and pytest has printed its summary. Nothing is left to check by then, so leave at once
+# with pytest's real exit status instead of running that teardown.
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _exit_status and "PySide6.QtWebEngineCore" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])
