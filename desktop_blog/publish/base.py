@@ -119,6 +119,9 @@ ONE_SECOND = timedelta(seconds=1)
 
 # --- The idempotency marker ---------------------------------------------------------------------
 
+#: Every status a post can have, trash included: for finding a lost create wherever it went.
+ALL_POST_STATUSES = "publish,future,draft,pending,private,trash"
+
 MARKER_PREFIX = "desktop-blog:"
 _KEY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]|-(?!-))*[A-Za-z0-9]$")
 _MARKER = re.compile(r"<!--\s*desktop-blog:([A-Za-z0-9._-]+)\s*-->")

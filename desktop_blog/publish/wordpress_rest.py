@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import httpx
 
 from .base import (
+    ALL_POST_STATUSES,
     ONE_SECOND,
     BlogInfo,
     Credentials,
@@ -72,8 +73,6 @@ from .http import parse_retry_after, redirected_write, send
 log = logging.getLogger(__name__)
 
 _COLLECTION = {"post": "wp/v2/posts", "page": "wp/v2/pages"}
-#: Every status a post can have, trash included: for finding a lost create wherever it went.
-_ALL_STATUSES = "publish,future,draft,pending,private,trash"
 #: More ids than this in one `exclude=` would make a long URL; page numbers take over then.
 _MAX_EXCLUDE = 300
 #: 5xx answers with these WordPress codes will not get better by retrying.
@@ -220,7 +219,7 @@ class WordPressRestConnector:
         check_kind(kind)
         params = {
             "context": "edit",
-            "status": _ALL_STATUSES,
+            "status": ALL_POST_STATUSES,
             "search": marker_search_term(idempotency_key),
             "orderby": "id",
             "order": "asc",

@@ -36,6 +36,7 @@ from xml.parsers.expat import ExpatError
 import httpx
 
 from .base import (
+    ALL_POST_STATUSES,
     BlogInfo,
     Credentials,
     PostPayload,
@@ -74,7 +75,6 @@ log = logging.getLogger(__name__)
 
 _TAXONOMY = {"categories": "category", "tags": "post_tag"}
 _POST_FIELDS = ["post", "terms"]
-_ALL_STATUSES = "publish,future,draft,pending,private,trash"
 _FUTURE_MARGIN = timedelta(minutes=5)
 #: Characters XML 1.0 cannot carry at all; a server would answer "parse error. not well formed".
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -292,7 +292,7 @@ class XmlRpcConnector:
         if self.has_wp_methods:
             found = self._wp(
                 "wp.getPosts",
-                {"post_type": kind, "post_status": _ALL_STATUSES, "s": term, "number": 20},
+                {"post_type": kind, "post_status": ALL_POST_STATUSES, "s": term, "number": 20},
                 _POST_FIELDS,
             )
             posts = [self._wp_post(s) for s in _list(found, "wp.getPosts")]
