@@ -302,6 +302,9 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus_and_toolbar()
         self._make_status_bar()
+        from .features import install_all
+
+        self.features: dict[str, Any] = install_all(self)
 
         self.editor_panel.edited.connect(self._on_edited)
         self.editor_panel.titleEdited.connect(self._on_title_edited)
@@ -458,13 +461,13 @@ class MainWindow(QMainWindow):
     def _make_menus_and_toolbar(self) -> None:
         a = self.actions_
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        self.file_menu = file_menu = bar.addMenu("&File")
         file_menu.addActions([a[Act.NEW_POST], a[Act.SAVE], a[Act.CLOSE_POST]])
         file_menu.addSeparator()
         file_menu.addAction(a[Act.PREFERENCES])
         file_menu.addSeparator()
         file_menu.addAction(a[Act.QUIT])
-        edit_menu = bar.addMenu("&Edit")
+        self.edit_menu = edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([a[Act.UNDO], a[Act.REDO]])
         edit_menu.addSeparator()
         edit_menu.addActions([a[Act.CUT], a[Act.COPY], a[Act.PASTE], a[Act.SELECT_ALL]])
@@ -476,14 +479,14 @@ class MainWindow(QMainWindow):
         )
         edit_menu.addSeparator()
         edit_menu.addAction(a[Act.SEARCH_POSTS])
-        post_menu = bar.addMenu("&Post")
+        self.post_menu = post_menu = bar.addMenu("&Post")
         post_menu.addActions([a[Act.NEW_POST], a[Act.RENAME], a[Act.DUPLICATE]])
         post_menu.addSeparator()
         post_menu.addAction(a[Act.REVISIONS])
         post_menu.addSeparator()
         post_menu.addActions([a[Act.TRASH], a[Act.RESTORE], a[Act.DELETE_FOREVER]])
         self.view_menu = bar.addMenu("&View")
-        help_menu = bar.addMenu("&Help")
+        self.help_menu = help_menu = bar.addMenu("&Help")
         help_menu.addActions([a[Act.SHORTCUTS], a[Act.ABOUT]])
 
         toolbar = QtWidgets.QToolBar("Toolbar")
