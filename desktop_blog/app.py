@@ -146,9 +146,6 @@ def open_library_and_post(home: Path, last_post: int | None, *, set_aside: bool 
     except BaseException:
         library.close()
         raise
-    # Warm the tree's module here rather than on the GUI thread.
-    import desktop_blog.ui.post_tree  # noqa: F401
-
     return Opened(library, post, kept)
 
 

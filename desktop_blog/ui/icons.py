@@ -1,17 +1,26 @@
 """QtAwesome icons for the window's actions.
 
-Importing QtAwesome costs about 250 ms (qtpy star-imports all of PySide6's modules, and the first
-icon loads every font), so the window is shown with blank icons of the right size and the real
-ones are set once the library is open: ``import_qtawesome`` runs on a worker thread and
-``apply_icons`` then paints them on the GUI thread.
+Importing QtAwesome costs about half a second: qtpy star-imports PySide6's QtCore, QtGui and
+QtWidgets, which makes shiboken create every one of their ~700 lazily made types, and the
+first icon loads every font. That must happen on the GUI thread: shiboken's lazy type creation
+is not thread-safe, and a worker importing QtAwesome while the GUI thread makes a type of its
+own crashes the process (SIGSEGV; tests/ui/test_qt_imports.py shows it). So the window is shown
+with blank icons of the right size, and ``load_qtawesome`` then makes those types on the GUI
+thread a few at a time, between events, before importing QtAwesome itself.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QPixmap
+
+log = logging.getLogger(__name__)
 
 # action name -> QtAwesome icon name (Font Awesome 6)
 ICON_NAMES = {
@@ -58,16 +67,94 @@ def blank_icon(size: int = 16) -> QIcon:
     return QIcon(pixmap)
 
 
-def import_qtawesome() -> Any:
-    """Import QtAwesome (safe on a worker thread: it only defines things)."""
-    import qtawesome
+# The modules qtpy (under QtAwesome) star-imports or imports, in its order.
+QTPY_MODULES = (
+    "PySide6.QtCore",
+    "PySide6.QtGui",
+    "PySide6.QtOpenGL",
+    "PySide6.QtWidgets",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtDataVisualization",
+)
+SLICE_SECONDS = 0.004
 
-    return qtawesome
+
+class _QtAwesomeLoader(QObject):
+    """Imports QtAwesome on the GUI thread in slices short enough not to be felt."""
+
+    loaded = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__(QCoreApplication.instance())
+        self.module: Any | None = None
+        self.error: BaseException | None = None
+        self._steps = self._work()
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._slice)
+
+    def _work(self) -> Iterator[None]:
+        for name in QTPY_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:  # an optional module this PySide6 lacks: qtpy skips it too
+                continue
+            yield
+            for attr in dir(module):
+                getattr(module, attr, None)
+                yield
+        import qtawesome
+
+        self.module = qtawesome
+
+    def start(self) -> None:
+        if self.module is None and self.error is None and not self._timer.isActive():
+            self._timer.start()
+
+    def _slice(self) -> None:
+        deadline = time.perf_counter() + SLICE_SECONDS
+        try:
+            while time.perf_counter() < deadline:
+                next(self._steps)
+        except StopIteration:
+            self._timer.stop()
+            self.loaded.emit(self.module)
+        except Exception as exc:  # noqa: BLE001 - icons are a nicety: stay blank, say why
+            self._timer.stop()
+            self.error = exc
+            log.warning("QtAwesome could not be loaded; icons stay blank: %s", exc)
+
+
+_loader: _QtAwesomeLoader | None = None
+
+
+def load_qtawesome(callback: Callable[[Any], None]) -> None:
+    """Call ``callback(qtawesome)`` on the GUI thread once QtAwesome is loaded there.
+
+    Never import QtAwesome (or any module that imports PySide6 names) on a worker thread.
+    """
+    global _loader
+    if QThread.currentThread() is not QCoreApplication.instance().thread():
+        raise RuntimeError("load_qtawesome must be called on the GUI thread")
+    if _loader is None:
+        _loader = _QtAwesomeLoader()
+    if _loader.module is not None:
+        callback(_loader.module)
+        return
+    _loader.loaded.connect(callback, Qt.ConnectionType.SingleShotConnection)
+    _loader.start()
+
+
+def qtawesome_loaded() -> Any | None:
+    """The QtAwesome module if it has been loaded, else None."""
+    return None if _loader is None else _loader.module
 
 
 def apply_icons(actions: dict[str, QAction], dark: bool = False) -> None:
     """Set the QtAwesome icon of each named action (GUI thread)."""
-    qta = import_qtawesome()
+    qta = qtawesome_loaded()
+    if qta is None:
+        return
     color = ICON_COLOR_DARK if dark else ICON_COLOR_LIGHT
     for name, action in actions.items():
         icon_name = ICON_NAMES.get(name)

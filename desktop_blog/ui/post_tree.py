@@ -401,12 +401,9 @@ class PostTree(QWidget):
             return
         self._icons_requested = True
 
-        def load():
-            import qtawesome
+        from .icons import load_qtawesome
 
-            return qtawesome
-
-        self.tasks.run_net(load, self._set_icons, lambda exc: log.warning("no icons: %s", exc))
+        load_qtawesome(self._set_icons)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # A light or dark palette now: the icons take the text's colour again.
