@@ -550,7 +550,8 @@ def upsert_remote_comments(session: Session, blog_id: int, remote: Sequence) -> 
         )
     inserted = updated = 0
     new_rows: list[dict] = []
-    changes: list[dict] = []
+    changes: dict[tuple[str, ...], list[dict]] = {}
+    keep_status, keep_content, deleted_here = open_comment_changes(session, blog_id)
     for c in remote:
         values = {
             "post_id": posts.get(str(c.post_id)) if c.post_id else None,
@@ -567,17 +568,24 @@ def upsert_remote_comments(session: Session, blog_id: int, remote: Sequence) -> 
         }
         key = str(c.id)
         if key in known:
-            changes.append({"b_id": known[key], **values})
+            # A change made here and still waiting in the outbox is not overwritten.
+            if known[key] in keep_status:
+                del values["status"]
+            if known[key] in keep_content:
+                del values["content"]
+            changes.setdefault(tuple(values), []).append({"b_id": known[key], **values})
+        elif key in deleted_here:
+            continue  # deleted here; the deletion is on its way to the blog
         else:
             new_rows.append({"blog_id": blog_id, "remote_id": key, "is_read": False, **values})
-    if changes:
+    for columns, rows in changes.items():
         stmt = (
             update(Comment.__table__)
             .where(Comment.__table__.c.id == bindparam("b_id"))
-            .values({k: bindparam(k) for k in changes[0] if k != "b_id"})
+            .values({k: bindparam(k) for k in columns})
         )
-        session.execute(stmt, changes)
-        updated = len(changes)
+        session.execute(stmt, rows)
+        updated += len(rows)
     if new_rows:
         # A page may repeat a comment: keep the last copy of each.
         by_key = {r["remote_id"]: r for r in new_rows}
@@ -592,7 +600,7 @@ def upsert_remote_comments(session: Session, blog_id: int, remote: Sequence) -> 
                 ).all()
             )
     session.commit()
-    return UpsertResult(inserted, updated, [known[k] for k in keys])
+    return UpsertResult(inserted, updated, [known[k] for k in keys if k in known])
 
 
 def attach_post(session: Session, blog_id: int, remote_post_id: str, post_id: int) -> int:
@@ -610,3 +618,463 @@ def attach_post(session: Session, blog_id: int, remote_post_id: str, post_id: in
     )
     session.commit()
     return result.rowcount or 0
+
+
+def newest_remote_date(session: Session, blog_id: int) -> datetime | None:
+    """The date of the newest comment of ``blog_id`` that came from the blog (the next sync asks
+    for comments after it); None when the library has none."""
+    newest: datetime | None = None
+    for status in STATUSES:
+        found = session.execute(
+            select(Comment.date)
+            .where(
+                Comment.blog_id == blog_id,
+                Comment.status == status,
+                Comment.remote_id.not_like(LOCAL_PREFIX + "%"),
+            )
+            .order_by(Comment.date.desc())
+            .limit(1)
+        ).scalar()
+        if found is not None and (newest is None or found > newest):
+            newest = found
+    return newest
+
+
+# --- actions through the outbox ---------------------------------------------------------------
+#
+# Every action on a comment that exists on a blog changes the library at once and writes an
+# outbox job in the same transaction; the sync engine (publish/sync.py) runs the job. When the
+# blog refuses it, ``revert_job`` sets the library back to what it was before and the job is
+# closed with the reason (``outbox.mark_refused``), which ``take_notices`` hands to the UI once.
+
+#: Outbox operations of comments.
+OP_STATUS = "comment_status"
+OP_DELETE = "comment_delete"
+OP_REPLY = "comment_reply"
+OP_EDIT = "comment_edit"
+COMMENT_OPERATIONS = frozenset({OP_STATUS, OP_DELETE, OP_REPLY, OP_EDIT})
+#: The remote id of a reply written here and not yet on the blog.
+LOCAL_PREFIX = "local:"
+#: Actions a user (or the CLI) names, and the status each one gives. "not_spam" and "restore"
+#: give back the status the comment had before it was marked spam or trashed (else Pending).
+ACTIONS = {
+    "approve": APPROVE,
+    "unapprove": HOLD,
+    "spam": SPAM,
+    "trash": TRASH,
+    "not_spam": None,
+    "restore": None,
+}
+
+
+def is_local(remote_id: str | None) -> bool:
+    """Whether a comment was written here and has not reached its blog yet."""
+    return bool(remote_id) and str(remote_id).startswith(LOCAL_PREFIX)
+
+
+def _open_comment_jobs(
+    session: Session, comment_ids: Sequence[int], operations: Iterable[str]
+) -> dict[int, list]:
+    from .models import OutboxJob
+
+    found: dict[int, list] = {}
+    for chunk in _chunks(list(comment_ids)):
+        jobs = session.scalars(
+            select(OutboxJob)
+            .where(
+                OutboxJob.comment_id.in_(chunk),
+                OutboxJob.operation.in_(tuple(operations)),
+                OutboxJob.state.in_(("pending", "running")),
+            )
+            .order_by(OutboxJob.id)
+        )
+        for job in jobs:
+            found.setdefault(job.comment_id, []).append(job)
+    return found
+
+
+def status_before(session: Session, comment_id: int, status: str) -> str:
+    """The status a comment had before it was given ``status`` here (for "not spam" and
+    "restore"); Pending when the library does not know."""
+    from .models import OutboxJob
+
+    jobs = session.scalars(
+        select(OutboxJob)
+        .where(OutboxJob.comment_id == comment_id, OutboxJob.operation == OP_STATUS)
+        .order_by(OutboxJob.id.desc())
+        .limit(20)
+    )
+    for job in jobs:
+        payload = job.payload or {}
+        if payload.get("status") == status and payload.get("previous") in (HOLD, APPROVE):
+            return payload["previous"]
+    return HOLD
+
+
+def moderate(session: Session, ids: Sequence[int], status: str) -> dict[int, str]:
+    """Give ``ids`` ``status`` here and queue the same change for their blogs, in one
+    transaction. Returns each comment's previous status (for undo). Commits.
+
+    A change still waiting in the outbox for the same comment is folded in: changed to the new
+    status, or cancelled when the new status is what the blog still has."""
+    return moderate_each(session, dict.fromkeys(ids, status))
+
+
+def moderate_each(session: Session, statuses: dict[int, str]) -> dict[int, str]:
+    """``moderate`` with a status per comment (undo). Returns the previous ones. Commits."""
+    from . import outbox
+
+    for status in set(statuses.values()):
+        if status not in STATUSES:
+            raise ValueError(f"unknown comment status {status!r}")
+    ids = list(statuses)
+    rows: dict[int, tuple[int, str, str]] = {}
+    for chunk in _chunks(ids):
+        for cid, blog_id, remote_id, status in session.execute(
+            select(Comment.id, Comment.blog_id, Comment.remote_id, Comment.status).where(
+                Comment.id.in_(chunk)
+            )
+        ):
+            rows[cid] = (blog_id, remote_id, status)
+    changing = [i for i in ids if i in rows and rows[i][2] != statuses[i]]
+    waiting = _open_comment_jobs(session, changing, [OP_STATUS])
+    for cid in changing:
+        blog_id, remote_id, previous = rows[cid]
+        target = statuses[cid]
+        session.execute(
+            update(Comment).where(Comment.id == cid).values(status=target),
+            execution_options={"synchronize_session": False},
+        )
+        pending = [j for j in waiting.get(cid, []) if j.state == outbox.PENDING]
+        if pending:
+            job = pending[-1]
+            if (job.payload or {}).get("previous") == target:
+                outbox.cancel(session, job.id)  # back to what the blog has: nothing to send
+            else:
+                outbox.update_payload(session, job.id, status=target)
+            continue
+        outbox.enqueue(
+            session,
+            blog_id,
+            OP_STATUS,
+            comment_id=cid,
+            payload={"status": target, "previous": previous, "remote_id": remote_id},
+        )
+    session.commit()
+    return {i: rows[i][2] for i in ids if i in rows}
+
+
+def apply_action(session: Session, ids: Sequence[int], action: str) -> dict[int, str]:
+    """Do a named action (``ACTIONS``: approve, unapprove, spam, not_spam, trash, restore) on
+    ``ids``, here and, through the outbox, on their blogs. Returns the previous statuses.
+    Commits."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown comment action {action!r}")
+    target = ACTIONS[action]
+    if target is not None:
+        return moderate(session, ids, target)
+    leaving = SPAM if action == "not_spam" else TRASH
+    statuses: dict[int, str] = {}
+    for cid, status in session.execute(
+        select(Comment.id, Comment.status).where(Comment.id.in_(list(ids)))
+    ):
+        if status == leaving:
+            statuses[cid] = status_before(session, cid, leaving)
+    return moderate_each(session, statuses)
+
+
+def _snapshot(c: Comment) -> dict:
+    return {
+        "id": c.id,
+        "blog_id": c.blog_id,
+        "post_id": c.post_id,
+        "remote_id": c.remote_id,
+        "remote_post_id": c.remote_post_id,
+        "parent_remote_id": c.parent_remote_id,
+        "author_name": c.author_name,
+        "author_email": c.author_email,
+        "author_url": c.author_url,
+        "author_ip": c.author_ip,
+        "content": c.content,
+        "status": c.status,
+        "date": _as_utc(c.date).isoformat(),
+        "is_read": bool(c.is_read),
+    }
+
+
+def delete_forever(session: Session, ids: Sequence[int]) -> int:
+    """Delete ``ids`` here at once and for good on their blogs (through the outbox; the job
+    keeps a copy, so a refusal puts the comment back). Returns how many. Commits."""
+    from . import outbox
+
+    comments = list(session.scalars(select(Comment).where(Comment.id.in_(list(ids)))))
+    waiting = _open_comment_jobs(session, [c.id for c in comments], COMMENT_OPERATIONS)
+    for c in comments:
+        for job in waiting.get(c.id, []):
+            if job.state == outbox.PENDING:
+                outbox.cancel(session, job.id)
+        if not is_local(c.remote_id):
+            outbox.enqueue(
+                session,
+                c.blog_id,
+                OP_DELETE,
+                comment_id=c.id,
+                payload={"remote_id": c.remote_id, "row": _snapshot(c)},
+            )
+        session.delete(c)
+    session.commit()
+    return len(comments)
+
+
+def queue_reply(session: Session, comment_id: int, markdown: str) -> int:
+    """A reply to ``comment_id``, written in Markdown: rendered by the app's renderer, stored
+    here at once (approved, read, as the blog's user) and queued for the blog. Returns the
+    reply's local id. Commits."""
+    from desktop_blog.render.markdown import render_html
+
+    from . import outbox
+
+    if not markdown.strip():
+        raise ValueError("a reply needs some text")
+    parent = session.get(Comment, comment_id)
+    if parent is None:
+        raise LookupError(f"there is no comment {comment_id}")
+    blog = session.get(Blog, parent.blog_id)
+    content = render_html(markdown)
+    import uuid
+
+    reply = Comment(
+        blog_id=parent.blog_id,
+        post_id=parent.post_id,
+        remote_id=f"{LOCAL_PREFIX}{uuid.uuid4()}",
+        remote_post_id=parent.remote_post_id,
+        parent_remote_id=parent.remote_id,
+        author_name=blog.username if blog is not None else "",
+        content=content,
+        status=APPROVE,
+        date=datetime.now(UTC),
+        is_read=True,
+    )
+    session.add(reply)
+    session.flush()
+    outbox.enqueue(
+        session,
+        parent.blog_id,
+        OP_REPLY,
+        comment_id=reply.id,
+        payload={"parent_id": parent.id, "markdown": markdown, "content_html": content},
+    )
+    session.commit()
+    return reply.id
+
+
+def edit_content(session: Session, comment_id: int, content_html: str) -> str:
+    """Change a comment's text here and queue it for the blog. Returns the previous text.
+    Commits."""
+    from . import outbox
+
+    c = session.get(Comment, comment_id)
+    if c is None:
+        raise LookupError(f"there is no comment {comment_id}")
+    previous = c.content
+    if previous == content_html:
+        return previous
+    c.content = to_text(content_html)
+    waiting = _open_comment_jobs(session, [comment_id], [OP_EDIT, OP_REPLY])
+    pending = [j for j in waiting.get(comment_id, []) if j.state == outbox.PENDING]
+    if pending:
+        # Not sent yet: send the new text instead.
+        outbox.update_payload(session, pending[-1].id, content_html=c.content)
+    else:
+        outbox.enqueue(
+            session,
+            c.blog_id,
+            OP_EDIT,
+            comment_id=comment_id,
+            payload={"content_html": c.content, "previous": previous},
+        )
+    session.commit()
+    return previous
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A comment action the blog refused, undone here: what to tell the user."""
+
+    job_id: int
+    blog_id: int
+    comment_id: int | None
+    operation: str
+    message: str
+
+
+def remote_id_of(session: Session, comment_id: int | None) -> str | None:
+    if comment_id is None:
+        return None
+    return session.execute(select(Comment.remote_id).where(Comment.id == comment_id)).scalar()
+
+
+def record_reply_posted(session: Session, comment_id: int, remote) -> None:
+    """The blog took the reply ``comment_id``: it gets the blog's id, date and status
+    (``remote``: a ``publish.base.RemoteComment``). Commits."""
+    c = session.get(Comment, comment_id)
+    if c is None:
+        return
+    clash = session.execute(
+        select(Comment.id).where(
+            Comment.blog_id == c.blog_id,
+            Comment.remote_id == str(remote.id),
+            Comment.id != comment_id,
+        )
+    ).scalar()
+    if clash is not None:  # a sync brought the reply in before the answer did
+        session.delete(session.get(Comment, clash))
+        session.flush()
+    c.remote_id = str(remote.id)
+    c.status = normalize_status(remote.status)
+    if remote.date_gmt is not None:
+        c.date = _as_utc(remote.date_gmt)
+    if remote.author_name:
+        c.author_name = to_text(remote.author_name)
+    c.author_email = to_text(remote.author_email or c.author_email)
+    session.commit()
+
+
+def revert_job(session: Session, job, message: str) -> Notice:
+    """Undo here what an outbox job (``outbox.JobData``) of a comment did, because the blog
+    refused it; later waiting jobs of the same comment are given up too. Closes the jobs with
+    ``message`` for ``take_notices``. Commits."""
+    from . import outbox
+    from .models import OutboxJob
+
+    payload = job.payload or {}
+    later: list[OutboxJob] = []
+    if job.comment_id is not None:
+        later = list(
+            session.scalars(
+                select(OutboxJob).where(
+                    OutboxJob.comment_id == job.comment_id,
+                    OutboxJob.id > job.id,
+                    OutboxJob.state == outbox.PENDING,
+                    OutboxJob.operation.in_(tuple(COMMENT_OPERATIONS)),
+                )
+            )
+        )
+    c = session.get(Comment, job.comment_id) if job.comment_id is not None else None
+    if job.operation == OP_STATUS and c is not None:
+        c.status = payload.get("previous") or c.status
+    elif job.operation == OP_EDIT and c is not None:
+        c.content = payload.get("previous", c.content)
+    elif job.operation == OP_REPLY and c is not None:
+        session.delete(c)
+    elif job.operation == OP_DELETE:
+        row = dict(payload.get("row") or {})
+        if row and session.get(Comment, row.get("id")) is None:
+            row["date"] = datetime.fromisoformat(row["date"])
+            exists = session.execute(
+                select(Comment.id).where(
+                    Comment.blog_id == row["blog_id"], Comment.remote_id == row["remote_id"]
+                )
+            ).scalar()
+            if exists is None:
+                session.add(Comment(**row))
+    for other in later:
+        outbox.mark_refused(session, other.id, message)
+    outbox.mark_refused(session, job.id, message)
+    session.commit()
+    return Notice(job.id, job.blog_id, job.comment_id, job.operation, message)
+
+
+def take_notices(session: Session) -> list[Notice]:
+    """Refused comment actions the user has not been told about yet; each is returned once.
+    Commits."""
+    from . import outbox
+    from .models import OutboxJob
+
+    jobs = list(
+        session.scalars(
+            select(OutboxJob)
+            .where(
+                OutboxJob.state == outbox.CANCELLED,
+                OutboxJob.operation.in_(tuple(COMMENT_OPERATIONS)),
+            )
+            .order_by(OutboxJob.id)
+        )
+    )
+    notices = []
+    for job in jobs:
+        payload = job.payload or {}
+        if not payload.get("refused") or payload.get("told"):
+            continue
+        job.payload = {**payload, "told": True}
+        notices.append(
+            Notice(job.id, job.blog_id, job.comment_id, job.operation, job.last_error or "")
+        )
+    session.commit()
+    return notices
+
+
+def open_comment_changes(session: Session, blog_id: int) -> tuple[set[int], set[int], set[str]]:
+    """What a sync must not overwrite: local ids with a status change waiting, local ids with
+    an edit waiting, and remote ids deleted here whose deletion is waiting."""
+    from .models import OutboxJob
+
+    statuses: set[int] = set()
+    edits: set[int] = set()
+    deleted: set[str] = set()
+    for job in session.scalars(
+        select(OutboxJob).where(
+            OutboxJob.blog_id == blog_id,
+            OutboxJob.operation.in_(tuple(COMMENT_OPERATIONS)),
+            OutboxJob.state.in_(("pending", "running", "failed")),
+        )
+    ):
+        if job.operation == OP_STATUS and job.comment_id is not None:
+            statuses.add(job.comment_id)
+        elif job.operation == OP_EDIT and job.comment_id is not None:
+            edits.add(job.comment_id)
+        elif job.operation == OP_DELETE:
+            deleted.add(str((job.payload or {}).get("remote_id")))
+    return statuses, edits, deleted
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    changed: int
+    removed: int
+    unknown: list[str]  # remote ids the blog has and the library lacks
+
+
+def reconcile_remote_comments(
+    session: Session, blog_id: int, states: dict[str, str]
+) -> ReconcileResult:
+    """Compare the library with every comment the blog has (``states``: remote id -> status):
+    comments gone from the blog are removed here, statuses changed there are taken, except where
+    a change made here is still waiting in the outbox. Commits."""
+    keep_status, _edits, deleted = open_comment_changes(session, blog_id)
+    states = {str(k): normalize_status(v) for k, v in states.items()}
+    local: dict[str, tuple[int, str]] = {}
+    for cid, remote_id, status in session.execute(
+        select(Comment.id, Comment.remote_id, Comment.status).where(Comment.blog_id == blog_id)
+    ):
+        if not is_local(remote_id):
+            local[remote_id] = (cid, status)
+    gone = [cid for rid, (cid, _s) in local.items() if rid not in states and cid not in keep_status]
+    changed: dict[str, list[int]] = {}
+    for rid, (cid, status) in local.items():
+        remote_status = states.get(rid)
+        if remote_status is not None and remote_status != status and cid not in keep_status:
+            changed.setdefault(remote_status, []).append(cid)
+    for status, cids in changed.items():
+        for chunk in _chunks(cids):
+            session.execute(
+                update(Comment).where(Comment.id.in_(chunk)).values(status=status),
+                execution_options={"synchronize_session": False},
+            )
+    for chunk in _chunks(gone):
+        session.execute(
+            Comment.__table__.delete().where(Comment.__table__.c.id.in_(chunk)),
+        )
+    session.commit()
+    unknown = [rid for rid in states if rid not in local and rid not in deleted]
+    return ReconcileResult(sum(len(v) for v in changed.values()), len(gone), unknown)

@@ -398,3 +398,19 @@ def find_by_key(session: Session, idempotency_key: str) -> JobData | None:
         select(OutboxJob).where(OutboxJob.idempotency_key == idempotency_key).order_by(OutboxJob.id)
     ).first()
     return _data(job) if job is not None else None
+
+
+def mark_refused(session: Session, job_id: int, error: str) -> JobData:
+    """The blog refused the job for good and what it did here was undone: the job is closed
+    (cancelled) with the reason, flagged ``refused`` in its payload so the UI can say why.
+    Unlike ``failed`` it holds back no later job."""
+    job = _load(session, job_id)
+    job.state = CANCELLED
+    job.last_error = error
+    job.next_attempt_at = None
+    job.payload = {**(job.payload or {}), "refused": True}
+    session.flush()
+    return _data(job)
+
+
+__all__ += ["find_by_key", "mark_refused"]

@@ -432,7 +432,19 @@ class Connector(Protocol):
 
     def reply_comment(self, post_id: int, parent_id: int, content_html: str) -> RemoteComment: ...
 
-    def delete_comment(self, comment_id: int, force: bool = False) -> None: ...
+    def delete_comment(self, comment_id: int, force: bool = False) -> None:
+        """Trash a comment, or delete it for good with `force` (done if already gone)."""
+        ...
+
+    def edit_comment(self, comment_id: int, content_html: str) -> RemoteComment:
+        """Replace a comment's text (NotFound when the blog no longer has it)."""
+        ...
+
+    def list_comment_states(self, page_size: int = 100) -> dict[int, str]:
+        """Every comment the blog has, in every status: id -> status. Lighter than
+        `list_comments` where the API allows (REST asks only for `id` and `status`); a sync
+        compares it with the library to see comments deleted or moderated elsewhere."""
+        ...
 
 
 def payload_from_post(post: RemotePost, **changes: object) -> PostPayload:

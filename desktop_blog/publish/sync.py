@@ -41,12 +41,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..core import outbox, publishing
+from ..core import comments, outbox, publishing
 from ..core.db import Library
 from ..core.models import utcnow
 from ..core.publishing import BlogAccount, PostForPublish
 from ..render.markdown import render_html
-from .base import Connector, PostPayload, RemotePost, resolve_duplicates
+from .base import (
+    COMMENT_STATUSES,
+    ONE_SECOND,
+    Connector,
+    PostPayload,
+    RemoteComment,
+    RemotePost,
+    resolve_duplicates,
+)
 from .errors import (
     BadResponse,
     Conflict,
@@ -114,6 +122,37 @@ class PullReport:
     trashed: int = 0
     skipped: int = 0
     post_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CommentPullReport:
+    blog_id: int
+    new: int = 0
+    updated: int = 0
+    status_changed: int = 0
+    removed: int = 0
+
+
+_OPERATION_WORDS = {
+    comments.OP_STATUS: "The change of state",
+    comments.OP_EDIT: "The edit",
+    comments.OP_DELETE: "The deletion",
+    comments.OP_REPLY: "The reply",
+}
+
+
+def _refusal(job: outbox.JobData, exc: PublishError) -> str:
+    """What to tell the user when the blog refused a comment's job (the change was undone)."""
+    what = _OPERATION_WORDS.get(job.operation, "The action")
+    if isinstance(exc, NotFound):
+        why = "the comment no longer exists on the blog (it was deleted there)"
+        if job.operation == comments.OP_REPLY:
+            why = "the post or the comment answered no longer exists on the blog"
+    elif isinstance(exc, JobFailed):
+        why = exc.message[:1].lower() + exc.message[1:].rstrip(".")
+    else:
+        why = exc.user_message.rstrip(".")
+    return f"{what} was refused by the blog and undone here: {why}."
 
 
 def _payload_date(value: object) -> datetime | None:
@@ -246,6 +285,8 @@ class SyncEngine:
 
     def run_job(self, job: outbox.JobData) -> JobOutcome:
         """Run one job that was marked running; records its outcome."""
+        if job.operation in comments.COMMENT_OPERATIONS:
+            return self._comment_job(job)
         try:
             if job.operation in (publishing.PUBLISH, publishing.UPDATE):
                 return self._publish(job)
@@ -691,6 +732,167 @@ class SyncEngine:
                     report.unchanged += 1
             session.commit()
 
+    # --- Comments -----------------------------------------------------------------------------
+
+    def pull_comments(
+        self, blog_id: int, page_size: int = 100, *, full: bool = False, reconcile: bool = True
+    ) -> CommentPullReport:
+        """Fetch the blog's comments in every status: those posted since the newest one the
+        library has (all of them the first time or with `full`), stored with
+        `core.comments.upsert_remote_comments` (attached to local posts by remote post id).
+
+        Comments have no modified time, so a comment moderated, edited or deleted elsewhere
+        shows only in a whole listing: with `reconcile` the blog's list of ids and statuses
+        (`list_comment_states`, light) is compared with the library, which takes the statuses
+        and drops the comments gone from the blog. A change made here and still waiting in the
+        outbox is never overwritten."""
+        conn = self.connector(blog_id)
+        with self.library.session() as session:
+            since = None if full else comments.newest_remote_date(session, blog_id)
+        report = CommentPullReport(blog_id)
+        after = since - ONE_SECOND if since is not None else None
+        self._store_comments(
+            blog_id, conn.list_comments(COMMENT_STATUSES, after, page_size=page_size), report
+        )
+        if reconcile:
+            states = conn.list_comment_states(page_size)
+            with self.library.session() as session:
+                result = comments.reconcile_remote_comments(
+                    session, blog_id, {str(k): v for k, v in states.items()}
+                )
+            report.status_changed += result.changed
+            report.removed += result.removed
+            if result.unknown and since is not None:
+                # Older comments the library lacks (imported on the blog, say): list them all.
+                self._store_comments(
+                    blog_id, conn.list_comments(COMMENT_STATUSES, None, page_size=page_size), report
+                )
+        return report
+
+    def _store_comments(self, blog_id: int, remotes, report: CommentPullReport) -> None:
+        batch: list[RemoteComment] = []
+
+        def flush() -> None:
+            if batch:
+                with self.library.session() as session:
+                    result = comments.upsert_remote_comments(session, blog_id, batch)
+                report.new += result.inserted
+                report.updated += result.updated
+                batch.clear()
+
+        for remote in remotes:
+            batch.append(remote)
+            if len(batch) >= 200:
+                flush()
+        flush()
+
+    def _comment_job(self, job: outbox.JobData) -> JobOutcome:
+        """Run a comment's job. A refusal (the comment is gone, the user may not...) undoes
+        the change here and closes the job with the reason; trouble that may pass (offline,
+        5xx, 429) leaves the change in place and the job waiting for its retry."""
+        try:
+            message, result = self._run_comment_job(job)
+        except PublishError as exc:
+            retryable = exc.retryable or (
+                isinstance(exc, BadResponse) and job.attempts < BAD_RESPONSE_RETRIES
+            )
+            if retryable:
+                log.info("comment job %s (%s) will be retried: %s", job.id, job.operation, exc)
+                with self.library.session() as session:
+                    done = outbox.mark_failed(
+                        session,
+                        job.id,
+                        exc.user_message,
+                        retryable=True,
+                        retry_after=exc.retry_after,
+                        now=self._clock(),
+                    )
+                    session.commit()
+                return JobOutcome(job.id, job.operation, job.post_id, done.state, exc.user_message)
+            return self._refuse(job, _refusal(job, exc))
+        except Exception as exc:  # a bug or a database error: undo here, say what happened
+            log.exception("comment job %s (%s) failed", job.id, job.operation)
+            return self._refuse(
+                job, f"The action failed unexpectedly and was undone: {type(exc).__name__}: {exc}"
+            )
+        with self.library.session() as session:
+            outbox.mark_done(session, job.id, result)
+            session.commit()
+        return JobOutcome(job.id, job.operation, job.post_id, outbox.DONE, message)
+
+    def _refuse(self, job: outbox.JobData, message: str) -> JobOutcome:
+        log.warning("comment job %s (%s) refused: %s", job.id, job.operation, message)
+        with self.library.session() as session:
+            comments.revert_job(session, job, message)
+        return JobOutcome(job.id, job.operation, job.post_id, outbox.CANCELLED, message)
+
+    def _remote_comment_id(self, job: outbox.JobData) -> int:
+        with self.library.session() as session:
+            remote_id = comments.remote_id_of(session, job.comment_id)
+        if remote_id is None:
+            remote_id = (job.payload or {}).get("remote_id")
+        if remote_id is None or comments.is_local(remote_id):
+            raise JobFailed("The comment is not on the blog yet.")
+        return int(remote_id)
+
+    def _run_comment_job(self, job: outbox.JobData) -> tuple[str, dict]:
+        payload = job.payload or {}
+        conn = self.connector(job.blog_id)
+        if job.operation == comments.OP_STATUS:
+            status = str(payload.get("status"))
+            remote = conn.moderate_comment(self._remote_comment_id(job), status)
+            return f"Comment {remote.id} is now {status} on the blog.", {"remote_id": remote.id}
+        if job.operation == comments.OP_EDIT:
+            remote = conn.edit_comment(self._remote_comment_id(job), str(payload["content_html"]))
+            return f"Comment {remote.id} edited on the blog.", {"remote_id": remote.id}
+        if job.operation == comments.OP_DELETE:
+            remote_id = int(payload["remote_id"])
+            conn.delete_comment(remote_id, force=True)  # already gone counts as done
+            return f"Comment {remote_id} deleted from the blog.", {"remote_id": remote_id}
+        if job.operation == comments.OP_REPLY:
+            return self._reply(conn, job)
+        raise JobFailed(f"Unknown outbox operation {job.operation!r}.")
+
+    def _reply(self, conn: Connector, job: outbox.JobData) -> tuple[str, dict]:
+        payload = job.payload or {}
+        if job.comment_id is None:
+            raise JobFailed("The reply was deleted before it was sent.")
+        with self.library.session() as session:
+            parent_remote = comments.remote_id_of(session, payload.get("parent_id"))
+            detail = comments.comment_detail(session, job.comment_id)
+        if detail is None:
+            raise JobFailed("The reply was deleted before it was sent.")
+        if parent_remote is None:
+            parent_remote = detail.parent_remote_id
+        if not detail.remote_post_id:
+            raise JobFailed("The comment answered is on a post the blog did not tell us.")
+        if parent_remote is None or comments.is_local(parent_remote):
+            raise JobFailed("The comment answered is not on the blog.")
+        post_id, parent_id = int(detail.remote_post_id), int(parent_remote)
+        content = str(payload.get("content_html") or detail.content)
+        try:
+            remote = conn.reply_comment(post_id, parent_id, content)
+        except Conflict as exc:
+            # WordPress refuses a duplicate (409): our earlier attempt whose answer was lost.
+            remote = (
+                self._find_reply(conn, post_id, parent_id, content) if job.attempts > 1 else None
+            )
+            if remote is None:
+                raise exc from None
+        with self.library.session() as session:
+            comments.record_reply_posted(session, job.comment_id, remote)
+        return f"Reply posted as comment {remote.id}.", {"remote_id": remote.id}
+
+    @staticmethod
+    def _find_reply(
+        conn: Connector, post_id: int, parent_id: int, content: str
+    ) -> RemoteComment | None:
+        wanted = " ".join(content.split())
+        for remote in conn.list_comments(COMMENT_STATUSES, post_id=post_id):
+            if remote.parent_id == parent_id and " ".join(remote.content_html.split()) == wanted:
+                return remote
+        return None
+
     def sync(self, blog_id: int, stop_event: threading.Event | None = None) -> tuple:
         """Pull the blog's posts, then run its outbox: (PullReport, OutboxReport)."""
         pulled = self.pull_posts(blog_id)
@@ -716,6 +918,7 @@ def make_connector(
 
 
 __all__ = [
+    "CommentPullReport",
     "DUPLICATE_CHECK_DELAY",
     "JobFailed",
     "JobOutcome",

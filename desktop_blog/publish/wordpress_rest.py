@@ -32,6 +32,7 @@ import httpx
 
 from .base import (
     ALL_POST_STATUSES,
+    COMMENT_STATUSES,
     ONE_SECOND,
     BlogInfo,
     Credentials,
@@ -331,6 +332,33 @@ class WordPressRestConnector:
             if force and exc.status == 404:
                 return
             raise
+
+    def edit_comment(self, comment_id: int, content_html: str) -> RemoteComment:
+        route = f"wp/v2/comments/{_check_id(comment_id)}"
+        return self._comment(
+            self._object(self._call("POST", route, json={"content": content_html}))
+        )
+
+    def list_comment_states(self, page_size: int = 100) -> dict[int, str]:
+        _check_page_size(page_size)
+        states: dict[int, str] = {}
+        for status in COMMENT_STATUSES:
+            params = {
+                "context": "edit",
+                "status": status,
+                "orderby": "id",
+                "order": "asc",
+                "per_page": page_size,
+                "_fields": "id,status",
+            }
+            for item in self._iter_pages("wp/v2/comments", params):
+                if not isinstance(item, dict) or not _is_int(item.get("id")):
+                    raise self._bad_shape("a comment", item)
+                try:
+                    states[item["id"]] = normalize_comment_status(item.get("status", status))
+                except ValueError:
+                    raise self._bad_shape("a comment's status", item) from None
+        return states
 
     # --- Listing helpers ----------------------------------------------------------------------
 

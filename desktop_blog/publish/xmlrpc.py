@@ -37,6 +37,7 @@ import httpx
 
 from .base import (
     ALL_POST_STATUSES,
+    COMMENT_STATUSES,
     BlogInfo,
     Credentials,
     PostPayload,
@@ -419,6 +420,19 @@ class XmlRpcConnector:
                 self._wp("wp.deleteComment", comment_id)
             except NotFound:
                 return
+
+    def edit_comment(self, comment_id: int, content_html: str) -> RemoteComment:
+        self._need_comments()
+        self._wp("wp.editComment", _check_id(comment_id), {"content": content_html})
+        return self._comment(self._wp("wp.getComment", comment_id))
+
+    def list_comment_states(self, page_size: int = 100) -> dict[int, str]:
+        # wp.getComments has no field selection: whole comments, every status.
+        self._need_comments()
+        return {
+            c.id: c.status
+            for c in self._iter_comments(list(COMMENT_STATUSES), None, None, page_size)
+        }
 
     # --- Listing helpers ----------------------------------------------------------------------
 
