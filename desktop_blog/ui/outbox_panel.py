@@ -1,0 +1,332 @@
+"""The outbox panel (a dock): what waits to go to the blogs, what failed and why.
+
+Rows are the open jobs (waiting, sending, failed, in conflict) and the last few finished ones,
+oldest first, each with its post, blog, action, state and the last error's message. Retry and
+Cancel act on the selected job (`core.outbox.retry`/`cancel`); a job in conflict opens the
+conflict dialog. The rows are read on the database worker; a reload asked for while one runs is
+coalesced into one more after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: Finished jobs still listed (the newest), so the user sees what just went out.
+RECENT_FINISHED = 20
+
+OPERATION_LABELS = {
+    "publish": "Publish",
+    "update": "Update",
+    "trash": "Move to trash",
+    "resolve_duplicates": "Check for duplicates",
+}
+STATE_LABELS = {
+    "pending": "Waiting",
+    "running": "Sending…",
+    "done": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "conflict": "Conflict",
+}
+COLUMNS = ("Post", "Blog", "Action", "State", "Message")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A job as the panel shows it."""
+
+    job_id: int
+    post_title: str
+    blog_name: str
+    operation: str
+    status: str  # the requested remote status of a publish job ("publish", "draft", "future")
+    state: str
+    attempts: int
+    message: str
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxSnapshot:
+    rows: list[OutboxRow]
+    counts: dict[str, int]
+
+    @property
+    def waiting(self) -> int:
+        """Jobs still to go out (pending or running), housekeeping excluded."""
+        return sum(
+            1
+            for r in self.rows
+            if r.state in ("pending", "running") and r.operation not in ("resolve_duplicates",)
+        )
+
+
+def read_outbox(library: Any) -> OutboxSnapshot:
+    """The panel's rows (runs on the database worker)."""
+    from sqlalchemy import select
+
+    from desktop_blog.core import outbox
+    from desktop_blog.core.models import Blog, OutboxJob, Post
+
+    with library.session() as session:
+        jobs = outbox.list_jobs(session)
+        recent_ids = session.scalars(
+            select(OutboxJob.id)
+            .where(OutboxJob.state.in_((outbox.DONE, outbox.CANCELLED)))
+            .order_by(OutboxJob.id.desc())
+            .limit(RECENT_FINISHED)
+        ).all()
+        jobs += [outbox.get_job(session, job_id) for job_id in recent_ids]
+        jobs.sort(key=lambda j: j.id)
+        post_ids = {j.post_id for j in jobs if j.post_id is not None}
+        titles = dict(
+            session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()
+        )
+        blogs = dict(session.execute(select(Blog.id, Blog.name)).all())
+        counts = outbox.counts(session)
+    rows = []
+    for job in jobs:
+        if job.post_id is None:
+            title = "(a deleted post)"
+        else:
+            title = titles.get(job.post_id) or "(untitled)"
+        rows.append(
+            OutboxRow(
+                job_id=job.id,
+                post_title=title,
+                blog_name=blogs.get(job.blog_id, "?"),
+                operation=job.operation,
+                status=str(job.payload.get("status") or ""),
+                state=job.state,
+                attempts=job.attempts,
+                message=job.last_error or _result_text(job.payload),
+                next_attempt_at=job.next_attempt_at,
+            )
+        )
+    return OutboxSnapshot(rows, counts)
+
+
+def _result_text(payload: dict) -> str:
+    result = payload.get("result") or {}
+    if result.get("link"):
+        return str(result["link"])
+    if result.get("resolved") == "take_theirs":
+        return "Resolved: the blog's version was taken."
+    return str(result.get("note") or "")
+
+
+def action_label(row: OutboxRow) -> str:
+    if row.operation == "publish":
+        return {"draft": "Save as draft", "future": "Schedule"}.get(row.status, "Publish")
+    return OPERATION_LABELS.get(row.operation, row.operation)
+
+
+def state_label(row: OutboxRow, now: datetime | None = None) -> str:
+    text = STATE_LABELS.get(row.state, row.state)
+    if row.state == "pending" and row.next_attempt_at is not None:
+        when = row.next_attempt_at
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if when > (now or datetime.now(UTC)):
+            text = f"Waiting (next try {when.astimezone():%H:%M:%S})"
+    if row.state in ("pending", "failed") and row.attempts > 1:
+        text += f", {row.attempts} attempts"
+    return text
+
+
+class OutboxPanel(QWidget):
+    """The table of jobs with Retry, Cancel, Resolve and Sync Now."""
+
+    retryRequested = Signal(int)
+    cancelRequested = Signal(int)
+    resolveRequested = Signal(int)
+    syncRequested = Signal()
+    #: after new rows are shown (the snapshot)
+    refreshed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outboxPanel")
+        self.summary = QLabel("Nothing waits to be sent.")
+        self.summary.setObjectName("outboxSummary")
+        self.summary.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("outboxProgress")
+        self.progress.setMaximumHeight(14)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("outboxTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS) - 1):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setObjectName("outboxRetry")
+        self.cancel_button = QPushButton("&Cancel Job")
+        self.cancel_button.setObjectName("outboxCancel")
+        self.resolve_button = QPushButton("Resolve &Conflict…")
+        self.resolve_button.setObjectName("outboxResolve")
+        self.sync_button = QPushButton("&Sync Now")
+        self.sync_button.setObjectName("outboxSync")
+        buttons = QHBoxLayout()
+        for button in (self.retry_button, self.cancel_button, self.resolve_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sync_button)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.progress)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        self.rows: list[OutboxRow] = []
+        self.snapshot: OutboxSnapshot | None = None
+        self.retry_button.clicked.connect(lambda: self._emit_for_selected(self.retryRequested))
+        self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancelRequested))
+        self.resolve_button.clicked.connect(lambda: self._emit_for_selected(self.resolveRequested))
+        self.sync_button.clicked.connect(self.syncRequested.emit)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.cellDoubleClicked.connect(self._double_clicked)
+        self._update_buttons()
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: OutboxSnapshot) -> None:
+        """Show what `read_outbox` read, keeping the selected job selected."""
+        selected = self.selected_job_id()
+        self.snapshot = snapshot
+        self.rows = list(snapshot.rows)
+        self.table.setRowCount(len(self.rows))
+        now = datetime.now(UTC)
+        for r, row in enumerate(self.rows):
+            values = (
+                row.post_title,
+                row.blog_name,
+                action_label(row),
+                state_label(row, now),
+                row.message,
+            )
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, row.job_id)
+                if c == len(values) - 1 and value:
+                    item.setToolTip(value)
+                self.table.setItem(r, c, item)
+            if row.job_id == selected:
+                self.table.selectRow(r)
+        if selected is None or selected not in {r.job_id for r in self.rows}:
+            self._select_first_needing_user()
+        self.summary.setText(summary_text(snapshot))
+        self._update_buttons()
+        self.refreshed.emit(snapshot)
+
+    def _select_first_needing_user(self) -> None:
+        for r, row in enumerate(self.rows):
+            if row.state in ("failed", "conflict"):
+                self.table.selectRow(r)
+                return
+
+    def set_progress(self, sent: int, total: int) -> None:
+        """`sent` of `total` jobs of the current run have gone out (hidden when nothing runs)."""
+        if total <= 0 or sent >= total:
+            self.progress.hide()
+            return
+        self.progress.setRange(0, total)
+        self.progress.setValue(sent)
+        self.progress.setFormat(f"{sent} of {total} sent")
+        self.progress.show()
+
+    # --- selection ----------------------------------------------------------------------------
+
+    def row_of(self, job_id: int) -> int:
+        for r, row in enumerate(self.rows):
+            if row.job_id == job_id:
+                return r
+        return -1
+
+    def select_job(self, job_id: int) -> bool:
+        r = self.row_of(job_id)
+        if r < 0:
+            return False
+        self.table.selectRow(r)
+        return True
+
+    def selected_job_id(self) -> int | None:
+        row = self.selected_row()
+        return None if row is None else row.job_id
+
+    def selected_row(self) -> OutboxRow | None:
+        selected = self.table.selectionModel().selectedRows()
+        if not selected:
+            return None
+        r = selected[0].row()
+        return self.rows[r] if 0 <= r < len(self.rows) else None
+
+    def _emit_for_selected(self, signal: Any) -> None:
+        job_id = self.selected_job_id()
+        if job_id is not None:
+            signal.emit(job_id)
+
+    def _update_buttons(self) -> None:
+        row = self.selected_row()
+        state = row.state if row is not None else None
+        self.retry_button.setEnabled(state in ("pending", "failed", "cancelled"))
+        self.cancel_button.setEnabled(state in ("pending", "failed", "conflict"))
+        self.resolve_button.setEnabled(state == "conflict")
+
+    def _double_clicked(self, r: int, _c: int) -> None:
+        if 0 <= r < len(self.rows) and self.rows[r].state == "conflict":
+            self.resolveRequested.emit(self.rows[r].job_id)
+
+
+def summary_text(snapshot: OutboxSnapshot) -> str:
+    """ "2 waiting, 1 failed, 1 in conflict", or that nothing waits."""
+    parts = []
+    if snapshot.waiting:
+        parts.append(f"{snapshot.waiting} waiting")
+    failed = snapshot.counts.get("failed", 0)
+    conflicts = snapshot.counts.get("conflict", 0)
+    if failed:
+        parts.append(f"{failed} failed")
+    if conflicts:
+        parts.append(f"{conflicts} in conflict")
+    if not parts:
+        return "Nothing waits to be sent."
+    return ", ".join(parts).capitalize() + "."
+
+
+__all__ = [
+    "OutboxPanel",
+    "OutboxRow",
+    "OutboxSnapshot",
+    "action_label",
+    "read_outbox",
+    "state_label",
+    "summary_text",
+]

@@ -1,0 +1,254 @@
+"""The sync worker: `publish.sync.SyncEngine` on a thread of its own, reporting to the GUI.
+
+One long-lived Python thread (not the task manager's pool: it sleeps most of the time, and a
+pool thread held by a loop would be missing for other network work) runs the engine's outbox and
+pulls. It wakes when a job is written (`wake`), when the user asks for a sync (`sync_now`), when
+the next retry is due, and every `idle_poll` seconds; offline, failed attempts go back to the
+outbox with a backoff and wait. Every HTTP request and the engine's database work happen here,
+never on the GUI thread. Results come back as Qt signals (queued to the GUI thread).
+
+Passwords come from the `SecretStore` (read on this thread: a keyring call can block on D-Bus).
+A blog whose password is missing is skipped, and `passwordNeeded` is emitted once per session
+for it; `set_password` (the GUI asked the user) or `decline_password` answers it. Nothing here
+logs or emits a password.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+#: Seconds between runs when nothing wakes the worker (pulls are not periodic: only the outbox).
+IDLE_POLL = 60.0
+
+
+class SyncWorker(QObject):
+    """Runs the outbox and pulls blogs on a background thread."""
+
+    #: a job finished an attempt (a `publish.sync.JobOutcome`: done, pending again, failed,
+    #: conflict)
+    jobFinished = Signal(object)
+    #: a pull of one blog ended: (blog id, `PullReport` or None, error message or "")
+    pullFinished = Signal(int, object, str)
+    #: a blog's password is needed and neither the keyring nor this session has it
+    passwordNeeded = Signal(object)
+    #: True while the worker runs jobs or pulls, False when it sleeps
+    busyChanged = Signal(bool)
+    #: a run over every blog ended (after the pulls and the outbox)
+    cycleFinished = Signal()
+
+    def __init__(
+        self,
+        library: Any,
+        secrets: Any,
+        client_factory: Callable[[], Any] | None = None,
+        parent: QObject | None = None,
+        *,
+        idle_poll: float = IDLE_POLL,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.secrets = secrets
+        self._client_factory = client_factory
+        self.idle_poll = idle_poll
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._passwords: dict[int, str] = {}
+        self._declined: set[int] = set()
+        self._asked: set[int] = set()
+        self._pull_requests: set[int | None] = set()  # None: every blog
+        self._thread: threading.Thread | None = None
+        self._client: Any | None = None
+        self.engine: Any | None = None
+
+    # --- control, from the GUI thread ---------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the thread (it runs due jobs at once)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sync-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Ask the thread to stop after its current request; True when it has."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        stopped = not thread.is_alive()
+        if stopped:
+            self._thread = None
+        else:  # a request is still in flight: it ends with its timeout; its job is recovered
+            log.warning("the sync worker did not stop within %.0f s", timeout)
+        return stopped
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        """Look at the outbox now (after a job was written or retried)."""
+        self._wake.set()
+
+    def sync_now(self, blog_id: int | None = None) -> None:
+        """Pull posts and terms of one blog (or every blog), then run the outbox."""
+        with self._lock:
+            self._pull_requests.add(blog_id)
+        self._wake.set()
+
+    def set_password(self, blog_id: int, password: str) -> None:
+        """The password the user gave for this session; jobs of the blog run again."""
+        with self._lock:
+            self._passwords[blog_id] = password
+            self._declined.discard(blog_id)
+            self._asked.discard(blog_id)
+        if self.engine is not None:
+            self.engine.forget_connectors()
+        self._wake.set()
+
+    def decline_password(self, blog_id: int) -> None:
+        """The user gave no password: the blog's jobs wait; nobody asks again this session."""
+        with self._lock:
+            self._declined.add(blog_id)
+
+    def forget_blog(self, blog_id: int) -> None:
+        """A removed blog (or a changed password): drop its connector and cached password."""
+        with self._lock:
+            self._passwords.pop(blog_id, None)
+            self._declined.discard(blog_id)
+            self._asked.discard(blog_id)
+        if self.engine is not None:
+            self.engine.forget_connectors()
+
+    # --- the thread ---------------------------------------------------------------------------
+
+    def _password(self, account: Any) -> str | None:
+        with self._lock:
+            known = self._passwords.get(account.id)
+            if known is not None or account.id in self._declined:
+                return known
+        try:
+            secret = self.secrets.get(account)
+        except Exception as exc:  # noqa: BLE001 - a broken keyring means "ask the user"
+            log.warning("keyring lookup for blog %s failed: %s", account.id, type(exc).__name__)
+            secret = None
+        if secret:
+            with self._lock:
+                self._passwords[account.id] = secret
+        return secret
+
+    def _connector(self, account: Any) -> Any:
+        from desktop_blog.publish.errors import AuthError
+        from desktop_blog.publish.sync import make_connector
+
+        password = self._password(account)
+        if password is None:  # the blog's jobs are skipped while it has none; a safety net
+            raise AuthError(f"No password for the blog {account.name!r} in this session.")
+        return make_connector(account, password, self._client)
+
+    def _run(self) -> None:
+        from desktop_blog.publish.http import make_client
+        from desktop_blog.publish.sync import SyncEngine
+
+        try:
+            self._client = self._client_factory() if self._client_factory else make_client()
+            self.engine = SyncEngine(self.library, self._connector)
+        except Exception:
+            log.exception("the sync worker could not start")
+            return
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                delay = self._cycle()
+                if self._stop.is_set():
+                    break
+                timeout = self.idle_poll if delay is None else min(delay, self.idle_poll)
+                if timeout > 0:
+                    self._wake.wait(timeout)
+        finally:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing on the way out
+                pass
+
+    def _cycle(self) -> float | None:
+        """One pass: requested pulls, then every blog's due jobs. Returns seconds until a job
+        is due (None: nothing waits for a time)."""
+        from desktop_blog.core import outbox, publishing
+        from desktop_blog.publish.errors import PublishError
+
+        engine = self.engine
+        assert engine is not None
+        with self._lock:
+            pulls = set(self._pull_requests)
+            self._pull_requests.clear()
+        try:
+            with self.library.session() as session:
+                accounts = publishing.list_blog_accounts(session)
+                waiting = {
+                    a.id: bool(outbox.list_jobs(session, blog_id=a.id, states=[outbox.PENDING]))
+                    for a in accounts
+                }
+        except Exception:
+            log.exception("the sync worker could not read the blogs")
+            return 5.0
+        usable = []
+        for account in accounts:
+            wanted = waiting[account.id] or None in pulls or account.id in pulls
+            if not wanted:
+                continue
+            if self._password(account) is not None:
+                usable.append(account)
+                continue
+            with self._lock:
+                ask = account.id not in self._declined and account.id not in self._asked
+                if ask:
+                    self._asked.add(account.id)
+            if ask:
+                self.passwordNeeded.emit(account)
+        if not usable:
+            self.cycleFinished.emit()
+            return None
+        self.busyChanged.emit(True)
+        delays: list[float] = []
+        try:
+            for account in usable:
+                if self._stop.is_set():
+                    break
+                if None in pulls or account.id in pulls:
+                    try:
+                        report = engine.pull_posts(account.id)
+                        self.pullFinished.emit(account.id, report, "")
+                    except PublishError as exc:
+                        self.pullFinished.emit(account.id, None, exc.user_message)
+                    except Exception as exc:  # noqa: BLE001 - a bug: say so, keep the worker
+                        log.exception("pulling blog %s failed", account.id)
+                        self.pullFinished.emit(
+                            account.id, None, f"Pulling failed: {type(exc).__name__}: {exc}"
+                        )
+                try:
+                    engine.run_outbox(self._stop, account.id, on_job=self.jobFinished.emit)
+                    due = engine.seconds_until_due(account.id)
+                except Exception:
+                    log.exception("the outbox of blog %s could not run", account.id)
+                    due = 5.0
+                if due is not None:
+                    delays.append(due)
+        finally:
+            self.busyChanged.emit(False)
+            self.cycleFinished.emit()
+        return min(delays) if delays else None
+
+
+__all__ = ["IDLE_POLL", "SyncWorker"]
