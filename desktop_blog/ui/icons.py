@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QPixmap
 
@@ -88,6 +89,8 @@ class _QtAwesomeLoader(QObject):
         super().__init__(QCoreApplication.instance())
         self.module: Any | None = None
         self.error: BaseException | None = None
+        # (context, callback): called once loaded, unless the context was deleted meanwhile
+        self.waiting: list[tuple[QObject, Callable[[Any], None]]] = []
         self._steps = self._work()
         self._timer = QTimer(self)
         self._timer.setInterval(0)
@@ -103,8 +106,12 @@ class _QtAwesomeLoader(QObject):
             for attr in dir(module):
                 getattr(module, attr, None)
                 yield
+        for name in ("qtpy", "qtpy.QtCore", "qtpy.QtGui", "qtpy.QtWidgets", "qtawesome"):
+            importlib.import_module(name)
+            yield
         import qtawesome
 
+        yield from _load_fonts(qtawesome)
         self.module = qtawesome
 
     def start(self) -> None:
@@ -118,6 +125,10 @@ class _QtAwesomeLoader(QObject):
                 next(self._steps)
         except StopIteration:
             self._timer.stop()
+            waiting, self.waiting = self.waiting, []
+            for context, callback in waiting:
+                if shiboken6.isValid(context):
+                    callback(self.module)
             self.loaded.emit(self.module)
         except Exception as exc:  # noqa: BLE001 - icons are a nicety: stay blank, say why
             self._timer.stop()
@@ -125,11 +136,31 @@ class _QtAwesomeLoader(QObject):
             log.warning("QtAwesome could not be loaded; icons stay blank: %s", exc)
 
 
+def _load_fonts(qtawesome: Any) -> Iterator[None]:
+    """Load QtAwesome's fonts one per step (its first ``icon()`` loads them all at once, ~70 ms).
+
+    This reaches into QtAwesome's module state, so should a release change it, the fonts are
+    left to load at once on the first icon as usual.
+    """
+    resource = getattr(qtawesome, "_resource", None)
+    bundled = getattr(qtawesome, "_BUNDLED_FONTS", None)
+    if not isinstance(resource, dict) or resource.get("iconic") is not None or not bundled:
+        return
+    from qtawesome.iconic_font import IconicFont
+
+    fonts = IconicFont()
+    for font_args in bundled:
+        fonts.load_font(*font_args)
+        yield
+    resource["iconic"] = fonts
+
+
 _loader: _QtAwesomeLoader | None = None
 
 
-def load_qtawesome(callback: Callable[[Any], None]) -> None:
-    """Call ``callback(qtawesome)`` on the GUI thread once QtAwesome is loaded there.
+def load_qtawesome(callback: Callable[[Any], None], context: QObject) -> None:
+    """Call ``callback(qtawesome)`` on the GUI thread once QtAwesome is loaded there,
+    unless ``context`` (the widget the icons are for) has been deleted by then.
 
     Never import QtAwesome (or any module that imports PySide6 names) on a worker thread.
     """
@@ -141,7 +172,7 @@ def load_qtawesome(callback: Callable[[Any], None]) -> None:
     if _loader.module is not None:
         callback(_loader.module)
         return
-    _loader.loaded.connect(callback, Qt.ConnectionType.SingleShotConnection)
+    _loader.waiting.append((context, callback))
     _loader.start()
 
 

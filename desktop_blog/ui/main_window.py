@@ -660,7 +660,7 @@ class MainWindow(QMainWindow):
         self._show_save_state("saved", "Saved")
         self.statusBar().showMessage(f"Library: {library.path}", 4000)
         self._update_actions()
-        icons.load_qtawesome(lambda _module: self.apply_icons())
+        icons.load_qtawesome(lambda _module: self.apply_icons(), self)
         self.libraryReady.emit()
 
     def apply_icons(self) -> None:

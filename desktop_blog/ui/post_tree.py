@@ -403,7 +403,7 @@ class PostTree(QWidget):
 
         from .icons import load_qtawesome
 
-        load_qtawesome(self._set_icons)
+        load_qtawesome(self._set_icons, self)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # A light or dark palette now: the icons take the text's colour again.
