@@ -63,19 +63,22 @@ def test_text_survives_sigkill_after_one_and_a_half_seconds(qtbot, tmp_path, mak
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    child = subprocess.Popen(
-        [sys.executable, str(driver), str(home), TYPED],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    errors = tmp_path / "child-stderr.txt"
+    with errors.open("w") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", str(driver), str(home), TYPED],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
         line = child.stdout.readline()  # blocks until typed (or the child dies)
-        assert line.strip() == "typed"
+        assert line.strip() == "typed", errors.read_text()[-3000:]
         time.sleep(1.5)
         child.send_signal(signal.SIGKILL)
-        assert child.wait(timeout=10) == -signal.SIGKILL
+        # Anything but our SIGKILL (a crash of its own) shows the child's last words.
+        assert child.wait(timeout=10) == -signal.SIGKILL, errors.read_text()[-3000:]
     finally:
         if child.poll() is None:
             child.kill()
