@@ -706,8 +706,9 @@ def status_before(session: Session, comment_id: int, status: str) -> str:
     )
     for job in jobs:
         payload = job.payload or {}
-        if payload.get("status") == status and payload.get("previous") in (HOLD, APPROVE):
-            return payload["previous"]
+        before = payload.get("before", payload.get("previous"))
+        if payload.get("status") == status and before in (HOLD, APPROVE):
+            return before
     return HOLD
 
 
@@ -751,14 +752,21 @@ def moderate_each(session: Session, statuses: dict[int, str]) -> dict[int, str]:
             if (job.payload or {}).get("previous") == target:
                 outbox.cancel(session, job.id)  # back to what the blog has: nothing to send
             else:
-                outbox.update_payload(session, job.id, status=target)
+                outbox.update_payload(session, job.id, status=target, before=previous)
             continue
         outbox.enqueue(
             session,
             blog_id,
             OP_STATUS,
             comment_id=cid,
-            payload={"status": target, "previous": previous, "remote_id": remote_id},
+            # previous: what the blog has (undone to on a refusal); before: the status here
+            # just before this change (for "restore" and "not spam")
+            payload={
+                "status": target,
+                "previous": previous,
+                "before": previous,
+                "remote_id": remote_id,
+            },
         )
     session.commit()
     return {i: rows[i][2] for i in ids if i in rows}
@@ -1078,3 +1086,13 @@ def reconcile_remote_comments(
     session.commit()
     unknown = [rid for rid in states if rid not in local and rid not in deleted]
     return ReconcileResult(sum(len(v) for v in changed.values()), len(gone), unknown)
+
+
+def statuses_of(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Each comment's status (ids that no longer exist are left out)."""
+    out: dict[int, str] = {}
+    for chunk in _chunks(list(ids)):
+        out.update(
+            session.execute(select(Comment.id, Comment.status).where(Comment.id.in_(chunk))).all()
+        )
+    return out

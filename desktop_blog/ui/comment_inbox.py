@@ -23,9 +23,13 @@ Safety of the detail view (issue 6, "Reading a comment"):
 Keyboard (the list, the detail view or a button focused; a text field keeps its letters): J/K
 next/previous, A approve, S spam, D trash, U mark unread, Z undo the last action, R reply
 (Ctrl+Return sends, Esc closes).
-Actions change the local state at once through ``core.comments`` (on the database worker) and
-emit ``actionRequested(ids, action)`` so the app can queue the remote change; a reply emits
-``replyRequested(comment_id, markdown)``. Undo emits the reverse action.
+Buttons under the list do the same and more: unapprove, not spam, restore, delete for good
+(asks first), reply, edit. Actions change the local state at once and write their outbox jobs
+in the same transaction (``core.comments.moderate``, ``delete_forever``, ``edit_content``, on the
+database worker), then emit ``actionRequested(ids, action)`` so the app runs the outbox; a reply
+emits ``replyRequested(comment_id, markdown)`` and the app queues it
+(``core.comments.queue_reply``). Undo writes and emits the reverse action (a change still
+waiting in the outbox is cancelled instead).
 
 Where the reads run: pages of ids and windows of rows are read on the GUI thread by the model
 (about a millisecond); the counts (from ``comment_counts``, a few rows) with them when no search
@@ -69,8 +73,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -508,9 +514,33 @@ class CommentInbox(QWidget):
         reply_layout.addWidget(self.reply_preview)
         self.reply_panel.hide()
 
+        actions = QHBoxLayout()
+        actions.setContentsMargins(0, 0, 0, 0)
+        self.action_buttons: dict[str, QPushButton] = {}
+        for name, label, tip, slot in (
+            ("approve", "Approve", "A", lambda: self.apply_status(core.APPROVE)),
+            ("unapprove", "Unapprove", "", lambda: self.apply_status(core.HOLD)),
+            ("spam", "Spam", "S", lambda: self.apply_status(core.SPAM)),
+            ("not_spam", "Not spam", "", lambda: self.apply_action("not_spam")),
+            ("trash", "Trash", "D", lambda: self.apply_status(core.TRASH)),
+            ("restore", "Restore", "", lambda: self.apply_action("restore")),
+            ("delete", "Delete for good…", "", lambda: self.delete_forever()),
+            ("reply", "Reply", "R", self.start_reply),
+            ("edit", "Edit…", "", self.edit_current),
+        ):
+            button = QPushButton(label, self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # J/K/A... keep working in the list
+            if tip:
+                button.setToolTip(f"{label} ({tip})")
+            button.clicked.connect(slot)
+            self.action_buttons[name] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(actions)
         lower_layout.addWidget(self.detail, 3)
         lower_layout.addWidget(self.reply_panel, 1)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -778,7 +808,8 @@ class CommentInbox(QWidget):
 
         def job():
             with library.session() as session:
-                return core.set_status(session, ids, status)
+                # here at once, and the blog's copy through the outbox, in one transaction
+                return core.moderate(session, ids, status)
 
         def done(previous: dict[int, str]) -> None:
             changed = [i for i in ids if previous.get(i) not in (None, status)]
@@ -812,6 +843,99 @@ class CommentInbox(QWidget):
 
         self.tasks.run_db(job, done)
 
+    def apply_action(self, action: str, ids: list[int] | None = None) -> None:
+        """A named action of ``core.ACTIONS`` ("not_spam", "restore" give back the state
+        before spam or trash), locally at once and through the outbox; undoable."""
+        ids = ids if ids is not None else self.selected_ids()
+        if not ids or self._library is None:
+            return
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                previous = core.apply_action(session, ids, action)
+                return previous, core.statuses_of(session, ids)
+
+        def done(result) -> None:
+            previous, now = result
+            changed = [i for i in ids if i in now and previous.get(i) != now[i]]
+            if not changed:
+                self._say("Nothing to change.")
+                return
+            self._undo.append(_Undo("status", {i: previous[i] for i in changed}))
+            by_status: dict[str, list[int]] = {}
+            for cid in changed:
+                by_status.setdefault(now[cid], []).append(cid)
+            for status, group in by_status.items():
+                self.model.update_rows(group, status=status)
+                self.actionRequested.emit(group, status)
+            n = len(changed)
+            self._say(f"Restored {n} comment{'s' if n != 1 else ''}. Z undoes it.")
+            self.refresh_counts()
+
+        self.tasks.run_db(job, done)
+
+    def confirm_delete(self, n: int) -> bool:
+        """Ask before deleting for good (tests replace this)."""
+        answer = QMessageBox.question(
+            self,
+            "Delete for good",
+            f"Delete {n} comment{'s' if n != 1 else ''} for good, here and on the blog? "
+            "This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete_forever(self, ids: list[int] | None = None) -> None:
+        """Delete the selected comments for good (asks first), here and on the blog."""
+        ids = ids if ids is not None else self.selected_ids()
+        if not ids or self._library is None or not self.confirm_delete(len(ids)):
+            return
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                return core.delete_forever(session, ids)
+
+        def done(n: int) -> None:
+            self.actionRequested.emit(list(ids), "delete")
+            self._say(f"Deleted {n} comment{'s' if n != 1 else ''} for good.")
+            self.reload()
+
+        self.tasks.run_db(job, done)
+
+    def ask_edit(self, text: str) -> str | None:
+        """The comment's new text from the user, or None (tests replace this)."""
+        new, ok = QInputDialog.getMultiLineText(self, "Edit comment", "Text (HTML):", text)
+        return new if ok else None
+
+    def edit_current(self) -> None:
+        """Edit the current comment's text, here and on the blog."""
+        cid = self.current_comment_id()
+        if cid is None or self._library is None:
+            return
+        with self._library.session() as session:
+            detail = core.comment_detail(session, cid)
+        if detail is None:
+            return
+        new = self.ask_edit(detail.content)
+        if new is None or new == detail.content:
+            return
+        library = self._library
+
+        def job():
+            with library.session() as session:
+                return core.edit_content(session, cid, new)
+
+        def done(_previous: str) -> None:
+            self.actionRequested.emit([cid], "edit")
+            self._say("Comment edited.")
+            self._shown_comment = None
+            self.show_comment(cid)
+
+        self.tasks.run_db(job, done)
+
     def undo(self) -> None:
         """Undo the last action (status change or mark unread)."""
         if not self._undo or self._library is None:
@@ -823,7 +947,7 @@ class CommentInbox(QWidget):
         def job():
             with library.session() as session:
                 if entry.kind == "status":
-                    return core.set_statuses(session, entry.previous)
+                    return core.moderate_each(session, entry.previous)
                 return core.set_read_flags(session, entry.previous)
 
         def done(undone: dict) -> None:

@@ -276,3 +276,64 @@ def test_new_comments_arrive(qtbot, lib, opened):
     assert inbox.model.rowCount() == 2
     assert inbox.model.row_data(0).date > T0
     assert inbox.model.canFetchMore(QModelIndex()) is False
+
+
+def _jobs(lib):
+    from desktop_blog.core import outbox
+
+    with lib.session() as s:
+        return outbox.list_jobs(s)
+
+
+def test_each_action_writes_its_outbox_job_and_undo_takes_it_back(qtbot, filled, opened):
+    inbox, _ = opened(filled)
+    first = inbox.current_comment_id()
+    qtbot.keyClick(inbox.table, Qt.Key.Key_A)
+    [job] = _jobs(filled)
+    assert (job.comment_id, job.operation, job.payload["status"]) == (
+        first,
+        core.OP_STATUS,
+        "approve",
+    )
+    qtbot.keyClick(inbox.table, Qt.Key.Key_Z)  # not sent yet: nothing left to send
+    assert _status(filled, first) == "hold" and _jobs(filled) == []
+
+
+def test_buttons_spam_not_spam_trash_restore(qtbot, filled, opened):
+    inbox, _ = opened(filled)
+    cid = inbox.current_comment_id()
+    inbox.action_buttons["spam"].click()
+    assert _status(filled, cid) == "spam"
+    inbox.apply_action("not_spam", [cid])
+    assert _status(filled, cid) == "hold"
+    inbox.apply_status("approve", [cid])
+    inbox.apply_status("trash", [cid])
+    inbox.apply_action("restore", [cid])
+    assert _status(filled, cid) == "approve"  # what it was before the trash
+    assert inbox.model.data(inbox.model.index(0, STATE)) == "Approved"
+
+
+def test_delete_for_good_asks_first(qtbot, filled, opened):
+    inbox, _ = opened(filled)
+    cid = inbox.current_comment_id()
+    answers = [False, True]
+    inbox.confirm_delete = lambda n: answers.pop(0)
+    inbox.action_buttons["delete"].click()
+    assert _status(filled, cid) == "hold"  # "Cancel": nothing happened
+    inbox.action_buttons["delete"].click()
+    with filled.session() as s:
+        assert s.get(Comment, cid) is None
+    assert inbox.current_comment_id() != cid
+    assert [j.operation for j in _jobs(filled)] == [core.OP_DELETE]
+    assert inbox.filter_buttons["hold"].text() == "Pending (12)"
+
+
+def test_edit_changes_the_text_here_and_queues_it(qtbot, filled, opened):
+    inbox, _ = opened(filled)
+    cid = inbox.current_comment_id()
+    inbox.ask_edit = lambda text: text.replace("Comment", "Edited comment")
+    inbox.action_buttons["edit"].click()
+    with filled.session() as s:
+        assert s.get(Comment, cid).content.startswith("<p>Edited comment")
+    [job] = _jobs(filled)
+    assert job.operation == core.OP_EDIT and "Edited" in job.payload["content_html"]
