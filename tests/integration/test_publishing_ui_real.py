@@ -1,0 +1,174 @@
+"""Publishing from the window against the real WordPress (the `wordpress` fixture), through the
+window's real threads: add the blog with the Add Blog dialog (a refused login password first),
+publish a post and find it on the blog, and a conflict made on the server, resolved with Keep
+mine and with Take theirs in the conflict dialog. The keyring is the "fail" backend here (the
+real Secret Service is tested in test_keyring_secret_service.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from keyring.backends import fail
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from desktop_blog.app import open_library_in_window  # noqa: E402
+from desktop_blog.core import secrets as core_secrets  # noqa: E402
+from desktop_blog.ui.main_window import MainWindow  # noqa: E402
+from desktop_blog.ui.settings import Settings  # noqa: E402
+from tests.ui.test_publishing_ui import (  # noqa: E402
+    WAIT_MS,
+    check,
+    close_message_box,
+    closed,
+    controller,
+    fill,
+    open_add_blog,
+    tree_blogs,
+    type_post,
+    wait_row,
+)
+
+
+class MemoryOnlyStore(core_secrets.SecretStore):
+    def __init__(self, backend=None) -> None:
+        super().__init__(backend or fail.Keyring())
+
+
+@pytest.fixture(autouse=True)
+def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
+
+
+@pytest.fixture
+def window(qtbot, home: Path) -> MainWindow:
+    settings = Settings(home)
+    settings.view_mode = "editor"  # no QtWebEngine preview: not what is tested here
+    settings.sync()
+    win = MainWindow(home)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.libraryReady, timeout=WAIT_MS):
+        open_library_in_window(win)
+    return win
+
+
+@pytest.fixture
+def api(wordpress) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=wordpress.rest_url,
+        auth=(wordpress.user, wordpress.app_password),
+        timeout=30,
+        trust_env=False,
+    ) as c:
+        yield c
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+def add_real_blog(qtbot, window, wordpress) -> None:
+    dialog = open_add_blog(qtbot, window)
+    fill(dialog, wordpress.url, wordpress.user, wordpress.password)  # the login password
+    text = check(qtbot, dialog)
+    assert "refused" in text and "application password" in text
+    assert wordpress.password not in text
+
+    fill(dialog, wordpress.url, wordpress.user, wordpress.app_password)
+    text = check(qtbot, dialog)
+    assert "Desktop Blog test site" in text
+    assert "WordPress REST API" in text
+    assert wordpress.user in text
+    dialog.add_button.click()
+    qtbot.waitUntil(lambda: closed(dialog), timeout=WAIT_MS)
+    close_message_box(qtbot, window)
+    qtbot.waitUntil(lambda: tree_blogs(window) == ["Desktop Blog test site"], timeout=WAIT_MS)
+    # adding pulls the blog's posts (WordPress's own sample post among them)
+    ctl = controller(window)
+    qtbot.waitUntil(lambda: "Fetched posts" in ctl.last_message, timeout=60_000)
+
+
+def find_remote(api: httpx.Client, title: str) -> list[dict]:
+    answer = api.get("wp/v2/posts", params={"search": title, "status": "any", "context": "edit"})
+    assert answer.status_code == 200, answer.text[:300]
+    return [p for p in answer.json() if p["title"]["raw"] == title]
+
+
+def test_add_the_real_blog_and_publish_from_the_window(qtbot, window, wordpress, api) -> None:
+    add_real_blog(qtbot, window, wordpress)
+    ctl = controller(window)
+    title = unique("From the window")
+    type_post(qtbot, window, title, "Published *for real*.\n")
+    ctl.show_outbox()
+    ctl.actions["publish_now"].trigger()
+    row = wait_row(qtbot, window, title, "done")
+    (remote,) = find_remote(api, title)
+    assert remote["status"] == "publish"
+    assert "<em>for real</em>" in remote["content"]["raw"]
+    assert row.message.startswith(wordpress.url)
+    public = httpx.get(row.message, timeout=30, trust_env=False)
+    assert public.status_code == 200 and title in public.text
+
+
+@pytest.mark.parametrize("choice", ["keep_mine", "take_theirs"])
+def test_conflict_made_on_the_real_blog(qtbot, window, wordpress, api, choice) -> None:
+    add_real_blog(qtbot, window, wordpress)
+    ctl = controller(window)
+    title = unique("Contested")
+    type_post(qtbot, window, title, "First line.\n\nSecond line.\n")
+    ctl.actions["publish_now"].trigger()
+    wait_row(qtbot, window, title, "done")
+    (remote,) = find_remote(api, title)
+    # modified_gmt has whole seconds: an edit in the same second as the publish is not seen
+    # (a limit of the check in publish/sync.py, see the report); a person takes longer
+    time.sleep(1.1)
+    edited = api.post(
+        f"wp/v2/posts/{remote['id']}",
+        json={"content": "<p>First line.</p>\n<p>Second line, changed on the server.</p>"},
+    )
+    assert edited.status_code == 200, edited.text[:300]
+
+    window.editor_panel.editor.setPlainText("First line.\n\nSecond line, changed here.\n")
+    qtbot.waitUntil(lambda: not window.autosaver.has_unsaved(), timeout=WAIT_MS)
+    ctl.actions["update"].trigger()
+    qtbot.waitUntil(
+        lambda: ctl.conflict_prompt is not None and not closed(ctl.conflict_prompt),
+        timeout=60_000,
+    )
+    next(b for b in ctl.conflict_prompt.buttons() if "Resolve" in b.text()).click()
+    qtbot.waitUntil(
+        lambda: ctl.conflict_dialog is not None and not closed(ctl.conflict_dialog),
+        timeout=WAIT_MS,
+    )
+    dialog = ctl.conflict_dialog
+    qtbot.waitUntil(lambda: dialog.keep_button.isEnabled(), timeout=WAIT_MS)
+    assert "changed here" in dialog.local_view.toPlainText()
+    assert "changed on the server" in dialog.remote_view.toPlainText()
+
+    def content() -> str:
+        return api.get(f"wp/v2/posts/{remote['id']}", params={"context": "edit"}).json()["content"][
+            "raw"
+        ]
+
+    if choice == "keep_mine":
+        dialog.keep_button.click()
+        qtbot.waitUntil(lambda: "changed here" in content(), timeout=60_000)
+        assert "changed on the server" not in content()
+    else:
+        dialog.theirs_button.click()
+        qtbot.waitUntil(
+            lambda: "changed on the server" in window.editor_panel.editor.toPlainText(),
+            timeout=WAIT_MS,
+        )
+        assert "changed on the server" in content()
+    qtbot.waitUntil(lambda: not any(r.state == "conflict" for r in ctl.panel.rows), timeout=WAIT_MS)
