@@ -213,9 +213,13 @@ def document_html(
     toc: bool | None = None,
     extra_css: str = "",
     lang: str = "en",
+    on_post: Callable[[int, int], None] | None = None,
 ) -> str:
     """A whole HTML page of ``posts`` (a table of contents first when ``toc``; by default when
-    there is more than one post). Images keep their URLs; see ``standalone_html``."""
+    there is more than one post). Images keep their URLs; see ``standalone_html``.
+
+    ``on_post(done, total)`` is called after each post is rendered; an exception it raises
+    (a cancel) stops the rendering and propagates."""
     if not posts:
         raise ValueError("nothing to export: no posts")
     many = len(posts) > 1
@@ -228,7 +232,10 @@ def document_html(
     parts = []
     if toc if toc is not None else many:
         parts.append(toc_html(posts, title, author, date))
-    parts += [post_html(p, scope_ids=many) for p in posts]
+    for i, p in enumerate(posts, 1):
+        parts.append(post_html(p, scope_ids=many))
+        if on_post is not None:
+            on_post(i, len(posts))
     meta = ""
     if author:
         meta += f'<meta name="author" content="{html.escape(author)}">\n'

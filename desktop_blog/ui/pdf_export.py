@@ -2,40 +2,56 @@
 
 How it works
 ------------
-- ``render.standalone.document_html`` builds the page (the preview's CSS, its print rules, a
-  header with title, author and date per post, a table of contents for several posts) and
-  ``print_css`` adds the page set-up: ``@page`` size and margins, and the page numbers.
+- ``build_document`` (no Qt; runs on any thread) makes the page: ``render.standalone``'s
+  ``document_html`` (the preview's CSS, its print rules, a header with title, author and date
+  per post, a table of contents for several posts) and ``print_css`` (the ``@page`` size,
+  margins and page numbers). It also reads the library's images the page shows (one session),
+  so the page's image requests are answered from memory, and inlines plain ``http://`` images.
 - Page numbers: Chromium's header and footer templates are not exposed by Qt, but the CSS page
   margin boxes are (Chromium 131 and later; QtWebEngine 6.11 has Chromium 140): ``@page {
   @bottom-center { content: counter(page) " / " counter(pages) } }``. They are drawn in the
   page margin, so the margins given to ``printToPdf`` (the ``QPageLayout``) must leave room.
-- The page is served to an off-the-record profile through the ``dbmedia:`` scheme handler
-  (``dbmedia:/export/<token>``; ``setHtml`` is limited to 2 MB), so the library's images load as
-  in the preview; remote ``https://`` images load over the network. Plain ``http://`` ones
-  would be upgraded or blocked by Chromium as mixed content (the page's origin is secure), so
-  the caller may pass ``load_image`` and they are fetched and inlined as data URIs first.
-  The page's JavaScript is off: a post's scripts never run.
+- ``PdfPrinter`` owns an off-the-record profile (no disk cache, no storage: the default
+  profile's first use costs far more) and one page, and prints asynchronously: the page is
+  served through the ``dbmedia:`` scheme handler (``dbmedia:/export/<token>``; ``setHtml`` is
+  limited to 2 MB), ``loadFinished`` comes once every image has loaded or failed (the load event
+  waits for them: no fixed sleeps), then ``printToPdf`` with a callback. Nothing blocks the
+  event loop; ``warm_up`` starts Chromium's renderer while the caller is still rendering posts.
+  Remote ``https://`` images load over the network; plain ``http://`` ones would be upgraded or
+  blocked as mixed content (the page's origin is secure), so ``build_document`` inlines them
+  through ``load_image``. The page's JavaScript is off: a post's scripts never run.
 - Links stay links: Chromium writes URI annotations for ``http(s)`` links and internal ones for
   the table of contents (named destinations ``post-N``).
-- The page is printed once; pypdf then finishes the file in one pass: it sets the document's
-  Title and Author (``printToPdf`` sets neither); with a table of contents, it reads on which
-  page each post starts (the named destination Chromium writes for each target of the
-  contents' links), adds an outline (bookmarks) with one entry per post, and writes each page
-  number at the right end of its contents entry (the link's rectangle; the CSS keeps that
-  place empty), in Times-Roman, a standard PDF font. CSS cannot number them itself
-  (Chromium has no ``target-counter()``), and printing twice, once to learn the pages, doubled
-  the time of a long export. The file is written with mode 0644 (``printToPdf``'s own file
-  writing uses 0600).
+- Several posts are printed as one document, once. ``finish_pdf`` then sets the Title and
+  Author (``printToPdf`` sets neither). Without a table of contents that is a small
+  incremental update appended to Chromium's file (a new Info dictionary and cross-reference
+  section: no PDF library is loaded, the bytes are not rewritten). With one, pypdf reads on which
+  page each post starts (the named destination Chromium writes for each target of the contents'
+  links), adds an outline (bookmarks) with one entry per post, and writes each page number at
+  the right end of its contents entry (the link's rectangle; the CSS keeps that place empty), in
+  Times-Roman, a standard PDF font. CSS cannot number them itself (Chromium has no
+  ``target-counter()``), and printing twice, once to learn the pages, doubled the time of a long
+  export. The file is written with mode 0644 (``printToPdf``'s own file writing uses 0600).
 
-``export_pdf`` blocks in a local event loop and needs a QApplication (``ensure_application``
-makes one for the CLI, offscreen when there is no display). ``register_schemes()`` must have
-run before the application was created.
+``export_pdf`` is the blocking form for the CLI and tests: it spins a local event loop (the
+posts render on a thread meanwhile) and needs a QApplication (``ensure_application`` makes one
+for the CLI, offscreen when there is no display). The window uses ``PdfPrinter`` directly.
+``register_schemes()`` must have run before the application was created.
+
+Where the time goes (5,000-word post, whole CLI run, measured on the shared two-core machine):
+Python start and the CLI's imports (SQLAlchemy) about 0.5-0.8 s, PySide6 and QtWebEngine imports
+0.2 s, the renderer's start 0.1-0.2 s (overlapped with the Markdown rendering), the page load
+0.15-0.25 s, ``printToPdf`` 25-35 ms of renderer CPU per page (0.5-0.7 s here: Chromium's own
+print and PDF writing; no CSS rule tried changed it), QtWebEngine's shutdown 0.3 s (the CLI
+skips it, see ``cli_export``).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +60,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QByteArray, QEventLoop, QIODevice, QMarginsF, QTimer, QUrl
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QEventLoop,
+    QIODevice,
+    QMarginsF,
+    QObject,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QPageLayout, QPageSize
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
@@ -62,12 +88,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAGE_SIZES",
+    "PdfDocument",
     "PdfError",
     "PdfOptions",
+    "PdfPrinter",
     "PdfResult",
+    "build_document",
     "ensure_application",
     "export_pdf",
+    "finish_pdf",
     "print_css",
+    "write_file",
 ]
 
 PAGE_SIZES = {"A4": QPageSize.PageSizeId.A4, "Letter": QPageSize.PageSizeId.Letter}
@@ -167,11 +198,19 @@ def ensure_application():
 
 
 class _ExportSchemeHandler(MediaSchemeHandler):
-    """``dbmedia:<uuid>`` images as in the preview, plus the export page itself."""
+    """``dbmedia:<uuid>`` images as in the preview, plus the export page itself.
+
+    Images read beforehand by ``build_document`` (``prefetched``) are answered from memory:
+    the GUI thread then does no database read while the page loads."""
 
     def __init__(self, library: Library | None, parent=None) -> None:
         super().__init__(library, parent)
         self.pages: dict[str, bytes] = {}
+        self.prefetched: dict[str, tuple[str, bytes]] = {}
+
+    def _lookup(self, uuid: str) -> tuple[str, bytes] | None:
+        hit = self.prefetched.get(uuid.lower())
+        return hit if hit is not None else super()._lookup(uuid)
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 - Qt's name
         url = job.requestUrl()
@@ -189,12 +228,89 @@ class _ExportSchemeHandler(MediaSchemeHandler):
         super().requestStarted(job)
 
 
-class _Printer:
-    """One off-the-record profile and page; loads and prints with a local event loop."""
+@dataclass
+class PdfDocument:
+    """A page ready to print, and what ``finish_pdf`` needs to know about it."""
 
-    def __init__(self, library: Library | None, timeout_s: float) -> None:
+    html: str
+    title: str
+    author: str
+    posts: list[DocPost]
+    toc: bool
+    images: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uuid -> (mime, bytes)
+
+
+class Cancelled(Exception):
+    """Raised from a progress callback to stop ``build_document``."""
+
+
+_MEDIA_SRC = re.compile(r"""src=["']dbmedia:/*([0-9a-fA-F-]{36})""")
+
+
+def build_document(
+    posts: Sequence[DocPost],
+    options: PdfOptions = PdfOptions(),
+    *,
+    library: Library | None = None,
+    date: datetime | None = None,
+    load_image: ImageLoader | None = None,
+    on_post: Callable[[int, int], None] | None = None,
+) -> PdfDocument:
+    """The page to print for ``posts`` (no Qt: any thread). ``on_post(done, total)`` after
+    each post is rendered (it may raise ``Cancelled`` to stop). The library's images the page
+    shows are read now; plain ``http://`` images go through ``load_image`` and are inlined."""
+    if not posts:
+        raise ValueError("nothing to export: no posts")
+    posts = [
+        replace(p, author=p.author or options.author, anchor=p.anchor or f"post-{i}")
+        for i, p in enumerate(posts, 1)
+    ]
+    many = len(posts) > 1
+    title = options.title or (posts[0].title if not many else "Posts") or "(untitled)"
+    toc = options.toc if options.toc is not None else many
+    page = document_html(
+        posts,
+        title=title,
+        author=options.author,
+        date=date or datetime.now(UTC),
+        theme=options.theme,
+        toc=toc,
+        extra_css=print_css(options),
+        on_post=on_post,
+    )
+    if load_image is not None:
+        page, _ = inline_images(
+            page, lambda url: load_image(url) if url.lower().startswith("http://") else None
+        )
+    images: dict[str, tuple[str, bytes]] = {}
+    uuids = {u.lower() for u in _MEDIA_SRC.findall(page)}
+    if uuids and library is not None:
+        from desktop_blog.core.media import media_content
+
+        with library.session() as session:
+            for uuid in uuids:
+                found = media_content(session, uuid)
+                if found is not None:
+                    images[uuid] = found
+    return PdfDocument(page, title, options.author, posts, toc, images)
+
+
+class PdfPrinter(QObject):
+    """An off-the-record profile and one page that print HTML to PDF without blocking.
+
+    ``print_document(doc, layout)`` loads the page and prints it; ``printed(bytes)`` or
+    ``failed(message)`` follows, on the GUI thread. One document at a time. ``close()`` frees
+    the page and the profile (call it outside this object's own signal handlers)."""
+
+    printed = Signal(bytes)
+    failed = Signal(str)
+
+    def __init__(self, library: Library | None = None, timeout_s: float = 120.0) -> None:
+        super().__init__()
         self.timeout_ms = int(timeout_s * 1000)
-        self.profile = QWebEngineProfile()  # no storage name: off the record
+        # No storage name: off the record (memory only); no HTTP cache either.
+        self.profile = QWebEngineProfile()
+        self.profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.NoCache)
         self.handler = _ExportSchemeHandler(library, self.profile)
         self.profile.installUrlSchemeHandler(SCHEME, self.handler)
         self.page = QWebEnginePage(self.profile)
@@ -207,57 +323,123 @@ class _Printer:
             (QWebEngineSettings.WebAttribute.ErrorPageEnabled, False),
         ):
             settings.setAttribute(attr, on)
+        self.page.loadFinished.connect(self._on_loaded)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timeout)
+        self._state = "idle"  # idle, warming, loading, printing
+        self._pending: tuple[PdfDocument, QPageLayout] | None = None
+        self._layout: QPageLayout | None = None
+        self._token: str | None = None
+        self._job = 0  # bumped by cancel(): a late callback of an old job is ignored
+
+    @property
+    def busy(self) -> bool:
+        return self._state in ("loading", "printing") or self._pending is not None
+
+    def warm_up(self) -> None:
+        """Start Chromium's renderer now (a tiny page of the same origin), so that the first
+        print does not wait for it. Optional."""
+        if self._state != "idle" or self.page is None:
+            return
+        self._state = "warming"
+        self._load(b"<!DOCTYPE html><title>-</title>")
+
+    def print_document(self, doc: PdfDocument, layout: QPageLayout) -> None:
+        """Load ``doc`` and print it; ``printed`` or ``failed`` follows."""
+        if self.busy:
+            raise RuntimeError("PdfPrinter prints one document at a time")
+        if self.page is None:
+            raise RuntimeError("PdfPrinter is closed")
+        self.handler.prefetched = dict(doc.images)
+        if self._state == "warming":
+            self._pending = (doc, layout)  # after the warm-up page has loaded
+            return
+        self._start(doc, layout)
+
+    def cancel(self) -> None:
+        """Stop the load or forget the print under way: no signal comes for it."""
+        self._job += 1
+        self._pending = None
+        self._timer.stop()
+        if self._state in ("loading", "warming") and self.page is not None:
+            self.page.triggerAction(QWebEnginePage.WebAction.Stop)
+        self._state = "idle" if self._state != "printing" else "printing-cancelled"
 
     def close(self) -> None:
-        # Both are owned by Python (no parent): dropping them deletes them now, the page
-        # first, as QtWebEngine requires (a profile released before its pages warns).
+        """Free the page, then the profile (QtWebEngine wants its pages gone first)."""
+        self._job += 1
+        self._timer.stop()
+        if self.page is not None:
+            try:
+                self.page.loadFinished.disconnect(self._on_loaded)
+            except (RuntimeError, TypeError):
+                pass
+        # Both are owned by Python (no parent): dropping them deletes them now, page first.
         self.page = None
         self.handler = None
         self.profile = None
 
-    def _wait(self, start: Callable[[Callable[..., None]], None], what: str):
-        loop = QEventLoop()
-        box: list = []
+    # --- internals -----------------------------------------------------------------------------
 
-        def done(*args) -> None:
-            if not box:
-                box.append(args)
-            loop.quit()
+    def _load(self, data: bytes) -> None:
+        if self._token is not None:
+            self.handler.pages.pop(self._token, None)
+        self._token = secrets.token_hex(8)
+        self.handler.pages[self._token] = data
+        self.page.load(QUrl(f"{SCHEME.decode()}:{EXPORT_PATH}{self._token}"))
 
-        start(done)
-        if not box:
-            QTimer.singleShot(self.timeout_ms, loop.quit)
-            loop.exec()
-        if not box:
-            raise PdfError(f"{what} took longer than {self.timeout_ms / 1000:.0f} s")
-        return box[0]
+    def _start(self, doc: PdfDocument, layout: QPageLayout) -> None:
+        self._state = "loading"
+        self._layout = layout
+        self._timer.start(self.timeout_ms)
+        self._load(doc.html.encode("utf-8"))
 
-    def load(self, html: str) -> None:
-        token = secrets.token_hex(8)
-        self.handler.pages[token] = html.encode("utf-8")
-        page = self.page
-
-        def start(done) -> None:
-            page.loadFinished.connect(done)
-            page.load(QUrl(f"{SCHEME.decode()}:{EXPORT_PATH}{token}"))
-
-        try:
-            (ok,) = self._wait(start, "loading the page")
-        finally:
-            self.handler.pages.pop(token, None)
-            try:
-                page.loadFinished.disconnect()
-            except (RuntimeError, TypeError):
-                pass
+    def _on_loaded(self, ok: bool) -> None:
+        state = self._state
+        if self._token is not None and self.handler is not None:
+            self.handler.pages.pop(self._token, None)
+            self._token = None
+        if state == "warming":
+            self._state = "idle"
+            if self._pending is not None:
+                doc, layout = self._pending
+                self._pending = None
+                self._start(doc, layout)
+            return
+        if state != "loading":
+            return
         if not ok:
-            raise PdfError("the page to print did not load")
+            self._fail("the page to print did not load")
+            return
+        self._state = "printing"
+        job = self._job
+        self.page.printToPdf(lambda data, job=job: self._on_printed(job, data), self._layout)
 
-    def print_pdf(self, layout: QPageLayout) -> bytes:
-        (data,) = self._wait(lambda done: self.page.printToPdf(done, layout), "printing")
+    def _on_printed(self, job: int, data) -> None:
+        if job != self._job:
+            if self._state == "printing-cancelled":
+                self._state = "idle"
+            return
+        self._timer.stop()
+        self._state = "idle"
         data = bytes(data.data()) if hasattr(data, "data") else bytes(data)
         if not data.startswith(b"%PDF"):
-            raise PdfError("printing gave no PDF")
-        return data
+            self.failed.emit("printing gave no PDF")
+            return
+        self.printed.emit(data)
+
+    def _on_timeout(self) -> None:
+        what = "printing" if self._state == "printing" else "loading the page"
+        self._fail(f"{what} took longer than {self.timeout_ms / 1000:.0f} s")
+
+    def _fail(self, message: str) -> None:
+        self._job += 1
+        self._timer.stop()
+        if self._state == "loading" and self.page is not None:
+            self.page.triggerAction(QWebEnginePage.WebAction.Stop)
+        self._state = "idle"
+        self.failed.emit(message)
 
 
 def _dest_name(value) -> str:
@@ -350,6 +532,73 @@ def _finish(
     return out.getvalue(), len(writer.pages), pages
 
 
+def _pdf_text(value: str) -> bytes:
+    """A PDF text string: UTF-16BE with its byte order mark, as hex (any title works)."""
+    return b"<" + ("\ufeff" + value).encode("utf-16-be").hex().upper().encode("ascii") + b">"
+
+
+_TRAILER = re.compile(rb"trailer\s*<<(.*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$", re.DOTALL)
+
+
+def _set_info(data: bytes, title: str, author: str) -> bytes | None:
+    """``data`` with an incremental update giving it a new Info dictionary (Title, Author,
+    Creator; Chromium's Producer and dates kept). None when the file is not laid out as
+    Chromium writes it (a classic cross-reference table and trailer); pypdf does it then."""
+    m = _TRAILER.search(data[-4096:])
+    if m is None:
+        return None
+    trailer, prev = m.group(1), int(m.group(2))
+    size = re.search(rb"/Size\s+(\d+)", trailer)
+    root = re.search(rb"/Root\s+(\d+\s+\d+\s+R)", trailer)
+    if size is None or root is None:
+        return None
+    old = b""
+    info_ref = re.search(rb"/Info\s+(\d+)\s+0\s+R", trailer)
+    if info_ref is not None:
+        found = re.search(
+            rb"(?:^|[\r\n])" + info_ref.group(1) + rb"\s+0\s+obj\s*<<(.*?)>>\s*endobj",
+            data[:65536],
+            re.DOTALL,
+        )
+        if found is not None:
+            old = re.sub(rb"/(?:Title|Author|Creator)\s*(?:\([^)]*\)|<[^>]*>)", b"", found.group(1))
+    number = int(size.group(1))
+    info = b"/Title " + _pdf_text(title) + b" /Creator " + _pdf_text("Desktop Blog")
+    if author:
+        info += b" /Author " + _pdf_text(author)
+    body = bytearray(data)
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    offset = len(body)
+    body += b"%d 0 obj\n<<%s %s>>\nendobj\n" % (number, old.strip(), info)
+    xref = len(body)
+    ident = re.search(rb"/ID\s*\[[^\]]*\]", trailer)
+    body += b"xref\n%d 1\n%010d 00000 n \n" % (number, offset)
+    body += b"trailer\n<</Size %d /Root %s /Info %d 0 R /Prev %d%s>>\n" % (
+        number + 1,
+        root.group(1),
+        number,
+        prev,
+        b" " + ident.group(0) if ident else b"",
+    )
+    body += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(body)
+
+
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")
+
+
+def finish_pdf(data: bytes, doc: PdfDocument) -> tuple[bytes, int, dict[str, int]]:
+    """Chromium's PDF with the Title and Author set; with a table of contents also the
+    outline and the contents' page numbers. Returns the bytes, the page count and each post's
+    first page (1-based, only with a table of contents). No Qt: any thread."""
+    if not doc.toc:
+        done = _set_info(data, doc.title, doc.author)
+        if done is not None:
+            return done, len(_PAGE_OBJECT.findall(data)), {}
+    return _finish(data, title=doc.title, author=doc.author, posts=doc.posts, toc=doc.toc)
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file; mode 0644 like any document."""
     path = Path(path)
@@ -363,6 +612,48 @@ def write_file(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
+def _wait_for(future: concurrent.futures.Future):
+    """Spin a local event loop until ``future`` is done (Chromium works meanwhile)."""
+
+    class _Relay(QObject):
+        done = Signal()
+
+    relay = _Relay()
+    loop = QEventLoop()
+    relay.done.connect(loop.quit)
+    future.add_done_callback(lambda _f: relay.done.emit())
+    if not future.done():
+        loop.exec()
+    return future.result()
+
+
+def print_blocking(printer: PdfPrinter, doc: PdfDocument, layout: QPageLayout) -> bytes:
+    """Print ``doc`` with ``printer``, spinning a local event loop until it is done."""
+    loop = QEventLoop()
+    box: list = []
+
+    def done(data: bytes) -> None:
+        box.append(data)
+        loop.quit()
+
+    def failed(message: str) -> None:
+        box.append(PdfError(message))
+        loop.quit()
+
+    printer.printed.connect(done)
+    printer.failed.connect(failed)
+    try:
+        printer.print_document(doc, layout)
+        if not box:
+            loop.exec()
+    finally:
+        printer.printed.disconnect(done)
+        printer.failed.disconnect(failed)
+    if isinstance(box[0], Exception):
+        raise box[0]
+    return box[0]
+
+
 def export_pdf(
     posts: Sequence[DocPost],
     path: str | Path,
@@ -371,44 +662,37 @@ def export_pdf(
     library: Library | None = None,
     date: datetime | None = None,
     load_image: ImageLoader | None = None,
+    on_post: Callable[[int, int], None] | None = None,
 ) -> PdfResult:
     """Print ``posts`` into one PDF at ``path``. Blocks (a local event loop runs).
 
     ``library`` serves ``dbmedia:`` images; ``date`` is the table of contents' date (today).
     ``load_image`` (``core.export_md.image_loader``), when given, fetches the plain ``http://``
     images, which are put in the page as data URIs: the page has a secure origin, and Chromium
-    would upgrade or block them as mixed content (https ones load directly).
+    would upgrade or block them as mixed content (https ones load directly). The posts render
+    on a thread while Chromium starts. ``on_post(done, total)`` (on that thread) after each.
     Raises PdfError, or OSError when the file cannot be written."""
     started = time.perf_counter()
     if not posts:
         raise ValueError("nothing to export: no posts")
-    posts = [
-        replace(p, author=p.author or options.author, anchor=p.anchor or f"post-{i}")
-        for i, p in enumerate(posts, 1)
-    ]
-    many = len(posts) > 1
-    title = options.title or (posts[0].title if not many else "Posts") or "(untitled)"
-    toc = options.toc if options.toc is not None else many
-    html = document_html(
-        posts,
-        title=title,
-        author=options.author,
-        date=date or datetime.now(UTC),
-        theme=options.theme,
-        toc=toc,
-        extra_css=print_css(options),
-    )
-    if load_image is not None:
-        html, _ = inline_images(
-            html, lambda url: load_image(url) if url.lower().startswith("http://") else None
-        )
     ensure_application()
-    printer = _Printer(library, options.timeout_s)
+    printer = PdfPrinter(library, options.timeout_s)
     try:
-        printer.load(html)
-        data = printer.print_pdf(page_layout(options))
+        printer.warm_up()
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pdf-render") as pool:
+            future = pool.submit(
+                build_document,
+                posts,
+                options,
+                library=library,
+                date=date,
+                load_image=load_image,
+                on_post=on_post,
+            )
+            doc = _wait_for(future)
+        data = print_blocking(printer, doc, page_layout(options))
     finally:
         printer.close()
-    data, count, pages = _finish(data, title=title, author=options.author, posts=posts, toc=toc)
+    data, count, pages = finish_pdf(data, doc)
     write_file(Path(path), data)
     return PdfResult(Path(path), count, time.perf_counter() - started, pages)
