@@ -20,7 +20,18 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-COMMANDS = ("new", "edit", "list", "show", "blog", "publish", "sync", "export", "import")
+COMMANDS = (
+    "new",
+    "edit",
+    "list",
+    "show",
+    "blog",
+    "publish",
+    "sync",
+    "export",
+    "import",
+    "comments",
+)
 
 
 class CommandError(Exception):
@@ -143,12 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_show)
     # Each group of commands lives in its own module and adds its own parsers.
     from .cli_blog import add_parsers as add_blog_parsers
+    from .cli_comments import add_parsers as add_comments_parsers
     from .cli_export import add_parsers as add_export_parsers
     from .cli_publish import add_parsers as add_publish_parsers
 
     add_blog_parsers(sub)
     add_publish_parsers(sub)
     add_export_parsers(sub)
+    add_comments_parsers(sub)
     return parser
 
 
