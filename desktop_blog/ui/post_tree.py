@@ -22,8 +22,17 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QMenu, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_blog.core import search
 
@@ -34,6 +43,7 @@ from .post_tree_model import (
     PostTreeModel,
     Snapshot,
     StatusRole,
+    UnreadCommentsRole,
     load_snapshot,
 )
 
@@ -49,6 +59,35 @@ ICON_NAMES = {
 }
 
 __all__ = ["BlogIdRole", "NodeKindRole", "PostIdRole", "PostTree", "StatusRole"]
+
+
+class UnreadBadgeDelegate(QStyledItemDelegate):
+    """Paints a blog row's unread comments as a small rounded count at its right end."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        n = index.data(UnreadCommentsRole) or 0
+        if not n:
+            super().paint(painter, option, index)
+            return
+        text = f"{n:,}" if n < 10_000 else "9,999+"
+        metrics = option.fontMetrics
+        width = metrics.horizontalAdvance(text) + 10
+        height = metrics.height()
+        badge = option.rect.adjusted(option.rect.width() - width - 4, 0, -4, 0)
+        badge.setTop(option.rect.center().y() - height // 2)
+        badge.setHeight(height)
+        narrowed = QStyleOptionViewItem(option)
+        narrowed.rect = option.rect.adjusted(0, 0, -(width + 8), 0)
+        super().paint(painter, narrowed, index)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = option.palette
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
+        painter.drawRoundedRect(badge, height / 2, height / 2)
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
 
 class PostTree(QWidget):
@@ -74,6 +113,7 @@ class PostTree(QWidget):
         self.model = PostTreeModel(library, tasks, self)
         self.model.fetch_policy = self._near_the_end
         self.view.setModel(self.model)
+        self.view.setItemDelegate(UnreadBadgeDelegate(self.view))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)

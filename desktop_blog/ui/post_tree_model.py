@@ -54,6 +54,8 @@ PostIdRole = int(Qt.ItemDataRole.UserRole) + 1
 NodeKindRole = int(Qt.ItemDataRole.UserRole) + 2
 StatusRole = int(Qt.ItemDataRole.UserRole) + 3
 BlogIdRole = int(Qt.ItemDataRole.UserRole) + 4
+#: A blog row's unread comments (spam and trash left out); 0 for other rows.
+UnreadCommentsRole = int(Qt.ItemDataRole.UserRole) + 5
 
 LIBRARY, FOLDER, POST = "library", "folder", "post"
 LOCAL_NAME = "On this computer"
@@ -248,6 +250,7 @@ class PostTreeModel(QAbstractItemModel):
         self._summaries: OrderedDict[int, core.PostSummary | None] = OrderedDict()
         self._titles: dict[int, str] = {}  # typed but maybe not saved yet
         self._icons: dict[str, QIcon] = {}
+        self._unread_comments: dict[int, int] = {}  # blog id -> unread comments
         self._epoch = 0  # bumped by every snapshot; late search pages of older ones are dropped
         self.query: str | None = None
         self.loaded = False  # a first snapshot was applied
@@ -502,9 +505,32 @@ class PostTreeModel(QAbstractItemModel):
             return self._post_data(node, index.row(), role)
         return None
 
+    def set_unread_comments(self, by_blog: dict[int, int]) -> None:
+        """Show each blog's unread comments on its row (``UnreadCommentsRole``, tooltip)."""
+        by_blog = {b: n for b, n in by_blog.items() if n}
+        if by_blog == self._unread_comments:
+            return
+        self._unread_comments = dict(by_blog)
+        for lib in self._libraries:
+            if lib.blog_id is not None:
+                index = self._library_index(lib)
+                self.dataChanged.emit(
+                    index, index, [UnreadCommentsRole, Qt.ItemDataRole.ToolTipRole]
+                )
+
+    def unread_comments(self, blog_id: int | None) -> int:
+        return self._unread_comments.get(blog_id, 0) if blog_id is not None else 0
+
     def _library_data(self, lib: LibraryNode, role: int):
         if role == Qt.ItemDataRole.DisplayRole:
             return lib.name
+        if role == UnreadCommentsRole:
+            return self.unread_comments(lib.blog_id)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            n = self.unread_comments(lib.blog_id)
+            if n:
+                return f"{lib.name}: {n:,} unread comment{'s' if n != 1 else ''} (Ctrl+2)"
+            return None
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icons.get(LIBRARY if lib.blog_id is None else "blog")
         if role == NodeKindRole:

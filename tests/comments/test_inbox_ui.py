@@ -23,6 +23,7 @@ from desktop_blog.core import publishing  # noqa: E402
 from desktop_blog.core import secrets as core_secrets  # noqa: E402
 from desktop_blog.core.models import Blog, Comment, Post  # noqa: E402
 from desktop_blog.ui.main_window import Act, MainWindow  # noqa: E402
+from desktop_blog.ui.post_tree_model import UnreadCommentsRole  # noqa: E402
 from desktop_blog.ui.settings import Settings  # noqa: E402
 from tests.fakes.wp_fake import WordPressFake  # noqa: E402
 
@@ -226,7 +227,7 @@ def test_a_failed_sync_is_shown_not_raised(qtbot, window, fake, site):
     assert ctl.sync_action.isEnabled()
 
 
-def test_tree_shows_unread_per_blog(qtbot, window, fake, site):
+def test_tree_shows_unread_per_blog(qtbot, qtmodeltester, window, fake, site):
     ctl = inbox_ctl(window)
     blog_id, _post_id, remote_post = add_blog(qtbot, window, fake, site)
     fake.add_comment(remote_post, "<p>One</p>")
@@ -246,3 +247,6 @@ def test_tree_shows_unread_per_blog(qtbot, window, fake, site):
 
     qtbot.waitUntil(lambda: blog_row() is not None, timeout=WAIT_MS)
     assert "1 unread comment" in model.data(blog_row(), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(blog_row(), UnreadCommentsRole) == 1
+    assert model.data(blog_row(), Qt.ItemDataRole.DisplayRole) == "Fake Blog"  # name unchanged
+    qtmodeltester.check(model)
