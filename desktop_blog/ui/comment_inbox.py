@@ -546,8 +546,12 @@ class CommentInbox(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        # The list a little smaller than the comment: proportions, kept at the first layout.
+        splitter.setSizes([400, 600])
+        self.splitter = splitter
         self.status_label = QLabel(self)
 
         layout = QVBoxLayout(self)

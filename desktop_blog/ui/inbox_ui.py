@@ -95,6 +95,7 @@ class InboxController(QObject):
         self._outbox_again = False
         self._last_reconcile = 0.0
         self._hooked_worker: Any | None = None
+        self._docks_before: dict[Any, bool] = {}
 
         self._wrap_central_widget()
         self._make_actions()
@@ -202,9 +203,23 @@ class InboxController(QObject):
         self.tabs.setCurrentWidget(self.inbox_page)
         self.inbox.table.setFocus()
 
+    def _post_docks(self) -> list[QtWidgets.QDockWidget]:
+        """The docks about the open post (details, outline): nothing to do with comments."""
+        w = self.window
+        return [d for d in (getattr(w, "details", None), getattr(w, "outline_dock", None)) if d]
+
     def _tab_changed(self, _index: int) -> None:
         if self.inbox_shown():
             self.ensure_inbox()
+            # The post's docks make way for the inbox, and come back with the writing.
+            self._docks_before = {d: d.isVisible() for d in self._post_docks()}
+            for dock in self._docks_before:
+                dock.hide()
+        else:
+            for dock, visible in self._docks_before.items():
+                if visible:
+                    dock.show()
+            self._docks_before = {}
 
     def _focus_mode_changed(self, on: bool) -> None:
         self.tabs.tabBar().setVisible(not on)

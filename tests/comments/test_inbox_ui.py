@@ -118,11 +118,14 @@ def test_ctrl_2_shows_the_inbox_and_ctrl_1_the_writing(qtbot, window):
     texts = [a.text() for a in window.view_menu.actions()]
     assert "&Writing" in texts and "Comment &Inbox" in texts and "Sync &Comments" in texts
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    details_shown = window.details.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert ctl.inbox_shown() and ctl.inbox is not None and ctl.inbox.isVisible()
     assert window.editor_panel.isHidden() or not window.editor_panel.isVisible()
+    assert not window.details.isVisible()  # the post's details make way for the inbox
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert not ctl.inbox_shown() and window.editor_panel.isVisible()
+    assert window.details.isVisible() == details_shown
     # focus mode: only the editor; the tabs go, and come back after
     ctl.show_inbox()
     window.actions_[Act.FOCUS_MODE].trigger()
