@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 # Installed in this order, after the window is built (menus exist, no library yet).
-FEATURES: tuple[str, ...] = ("publishing_ui", "inbox_ui")
+FEATURES: tuple[str, ...] = ("publishing_ui", "inbox_ui", "export_ui")
 
 
 def install_all(window: Any) -> dict[str, Any]:

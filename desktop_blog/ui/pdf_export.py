@@ -676,23 +676,24 @@ def export_pdf(
     if not posts:
         raise ValueError("nothing to export: no posts")
     ensure_application()
-    printer = PdfPrinter(library, options.timeout_s)
-    try:
-        printer.warm_up()
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pdf-render") as pool:
-            future = pool.submit(
-                build_document,
-                posts,
-                options,
-                library=library,
-                date=date,
-                load_image=load_image,
-                on_post=on_post,
-            )
+    # The posts render on a thread while Chromium starts its renderer on this one.
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pdf-render") as pool:
+        future = pool.submit(
+            build_document,
+            posts,
+            options,
+            library=library,
+            date=date,
+            load_image=load_image,
+            on_post=on_post,
+        )
+        printer = PdfPrinter(library, options.timeout_s)
+        try:
+            printer.warm_up()
             doc = _wait_for(future)
-        data = print_blocking(printer, doc, page_layout(options))
-    finally:
-        printer.close()
+            data = print_blocking(printer, doc, page_layout(options))
+        finally:
+            printer.close()
     data, count, pages = finish_pdf(data, doc)
     write_file(Path(path), data)
     return PdfResult(Path(path), count, time.perf_counter() - started, pages)
