@@ -56,6 +56,7 @@ from .base import (
     resolve_duplicates,
 )
 from .errors import (
+    AuthError,
     BadResponse,
     Conflict,
     NotFound,
@@ -152,7 +153,12 @@ def _refusal(job: outbox.JobData, exc: PublishError) -> str:
         why = exc.message[:1].lower() + exc.message[1:].rstrip(".")
     else:
         why = exc.user_message.rstrip(".")
-    return f"{what} was refused by the blog and undone here: {why}."
+    message = f"{what} was refused by the blog and undone here: {why}."
+    markdown = str((job.payload or {}).get("markdown") or "").strip()
+    if job.operation == comments.OP_REPLY and markdown:
+        shown = markdown if len(markdown) <= 300 else markdown[:300] + "…"
+        message += f" Your reply was: “{shown}”"
+    return message
 
 
 def _payload_date(value: object) -> datetime | None:
@@ -789,26 +795,24 @@ class SyncEngine:
     def _comment_job(self, job: outbox.JobData) -> JobOutcome:
         """Run a comment's job. A refusal (the comment is gone, the user may not...) undoes
         the change here and closes the job with the reason; trouble that may pass (offline,
-        5xx, 429) leaves the change in place and the job waiting for its retry."""
+        5xx, 429), a wrong or missing password, leaves the change in place and the job waiting
+        for its retry."""
+        try:
+            self.connector(job.blog_id)
+        except Exception as exc:  # no password, a broken keyring: not the blog's answer
+            log.info("comment job %s waits: no connector: %s", job.id, exc)
+            return self._wait(job, f"The blog cannot be reached yet: {exc}", None)
         try:
             message, result = self._run_comment_job(job)
         except PublishError as exc:
             retryable = exc.retryable or (
                 isinstance(exc, BadResponse) and job.attempts < BAD_RESPONSE_RETRIES
             )
+            if isinstance(exc, AuthError) and exc.credentials:
+                retryable = True  # the password is wrong, not the action: wait for a new one
             if retryable:
                 log.info("comment job %s (%s) will be retried: %s", job.id, job.operation, exc)
-                with self.library.session() as session:
-                    done = outbox.mark_failed(
-                        session,
-                        job.id,
-                        exc.user_message,
-                        retryable=True,
-                        retry_after=exc.retry_after,
-                        now=self._clock(),
-                    )
-                    session.commit()
-                return JobOutcome(job.id, job.operation, job.post_id, done.state, exc.user_message)
+                return self._wait(job, exc.user_message, exc.retry_after)
             return self._refuse(job, _refusal(job, exc))
         except Exception as exc:  # a bug or a database error: undo here, say what happened
             log.exception("comment job %s (%s) failed", job.id, job.operation)
@@ -819,6 +823,19 @@ class SyncEngine:
             outbox.mark_done(session, job.id, result)
             session.commit()
         return JobOutcome(job.id, job.operation, job.post_id, outbox.DONE, message)
+
+    def _wait(self, job: outbox.JobData, message: str, retry_after: float | None) -> JobOutcome:
+        with self.library.session() as session:
+            done = outbox.mark_failed(
+                session,
+                job.id,
+                message,
+                retryable=True,
+                retry_after=retry_after,
+                now=self._clock(),
+            )
+            session.commit()
+        return JobOutcome(job.id, job.operation, job.post_id, done.state, message)
 
     def _refuse(self, job: outbox.JobData, message: str) -> JobOutcome:
         log.warning("comment job %s (%s) refused: %s", job.id, job.operation, message)

@@ -56,6 +56,8 @@ class SyncResult:
     removed: int = 0
     errors: list[str] = field(default_factory=list)
     blogs: int = 0
+    #: outcomes of the outbox jobs run before the pull (``publish.sync.JobOutcome``)
+    sent: list = field(default_factory=list)
 
 
 class NoPassword(Exception):
@@ -284,12 +286,6 @@ class InboxController(QObject):
         if finished is not None:
             finished.connect(self._worker_job_finished)
 
-    def _worker_job_finished(self, outcome: Any) -> None:
-        from desktop_blog.core import comments
-
-        if getattr(outcome, "operation", None) in comments.COMMENT_OPERATIONS:
-            self._after_outbox()
-
     # --- unread counts ------------------------------------------------------------------------
 
     def refresh_unread(self) -> None:
@@ -373,10 +369,11 @@ class InboxController(QObject):
         def job():
             return self._get_engine().run_outbox()
 
-        def finished(_result=None) -> None:
+        def finished(report=None) -> None:
             self._running_outbox = False
             if not self._alive():
                 return
+            self._tell_waiting(getattr(report, "ran", []))
             self._after_outbox()
             if self._outbox_again:
                 self._outbox_again = False
@@ -387,6 +384,28 @@ class InboxController(QObject):
             finished()
 
         self.window.tasks.run_net(job, finished, failed)
+
+    def _tell_waiting(self, outcomes: list) -> None:
+        """Say why comment actions wait (offline, a wrong password): kept here, sent later."""
+        from desktop_blog.core import comments, outbox
+
+        waiting = [
+            o
+            for o in outcomes
+            if o.operation in comments.COMMENT_OPERATIONS and o.state == outbox.PENDING
+        ]
+        if waiting:
+            self.show_message(
+                f"{len(waiting)} comment action{'s' if len(waiting) != 1 else ''} kept here and "
+                f"waiting to be sent: {waiting[-1].message}"
+            )
+
+    def _worker_job_finished(self, outcome: Any) -> None:
+        from desktop_blog.core import comments
+
+        if getattr(outcome, "operation", None) in comments.COMMENT_OPERATIONS:
+            self._tell_waiting([outcome])
+            self._after_outbox()
 
     def _after_outbox(self) -> None:
         """Tell the user about refused actions (once each) and show the library as it is."""
@@ -467,7 +486,7 @@ class InboxController(QObject):
                 accounts = publishing.list_blog_accounts(session)
             if use_own_outbox:
                 try:
-                    engine.run_outbox()
+                    result.sent = engine.run_outbox().ran
                 except Exception as exc:  # noqa: BLE001 - reported, never raised
                     log.warning("outbox run before the comment sync failed: %s", exc)
             for account in accounts:
@@ -506,6 +525,8 @@ class InboxController(QObject):
             self._say_status("No blog to sync comments with.")
         if self.inbox is not None and (result.new or result.removed):
             self.inbox.reload()
+        if not result.errors:
+            self._tell_waiting(result.sent)
         self._after_outbox()
         self.syncFinished.emit(result)
         if self._sync_again:

@@ -294,3 +294,45 @@ def test_a_refused_reply_is_removed_and_the_user_told(lib, fake, setup, clock):
     assert outcome.state == outbox.CANCELLED and "reply" in outcome.message.lower()
     with lib.session() as s:
         assert s.get(Comment, reply_id) is None
+
+
+def test_a_wrong_or_missing_password_keeps_the_change_waiting(lib, fake, setup, clock, kind):
+    engine, blog_id, _post_id, remote_post = setup
+    clock.tick()
+    c = fake.add_comment(remote_post, "<p>x</p>")
+    engine.pull_comments(blog_id)
+    cid = local_id(lib, c["id"])
+    with lib.session() as s:
+        comments.moderate(s, [cid], "approve")
+
+    def wrong_password(account):
+        conn = engine._factory(account)  # noqa: SLF001 - the same connector, another password
+        conn_type = type(conn)
+        return conn_type(conn._client, account.api_url, fake.username, "wrong password")  # noqa: SLF001
+
+    def no_password(account):
+        raise LookupError("no password for the blog")
+
+    for factory in (wrong_password, no_password):
+        other = SyncEngine(lib, factory, recover=False, clock=clock)
+        [outcome] = other.run_outbox().ran
+        assert outcome.state == outbox.PENDING, outcome.message
+        assert local(lib, c["id"]).status == "approve"  # not undone
+        clock.tick(3600)
+    [outcome] = engine.run_outbox().ran
+    assert outcome.state == outbox.DONE
+    with fake.lock:
+        assert fake.comments[c["id"]]["status"] == "approve"
+
+
+def test_a_refused_reply_gives_its_text_back(lib, fake, setup, clock):
+    engine, blog_id, _post_id, remote_post = setup
+    clock.tick()
+    c = fake.add_comment(remote_post, "<p>q</p>")
+    engine.pull_comments(blog_id)
+    with lib.session() as s:
+        comments.queue_reply(s, local_id(lib, c["id"]), "My *careful* answer")
+    with fake.lock:
+        del fake.posts[remote_post]
+    [outcome] = engine.run_outbox().ran
+    assert "My *careful* answer" in outcome.message
