@@ -112,3 +112,30 @@ def test_exit_codes(tmp_path: Path):
     assert imported.returncode == 1
     assert "bad.md" in imported.stderr and "missing.md" in imported.stderr
     assert imported.stdout.strip() == "1 created, 0 updated, 0 unchanged, 2 failed"
+
+
+def test_export_a_blog(tmp_path: Path):
+    from desktop_blog.core import blogs
+    from desktop_blog.core.models import Post
+
+    home = tmp_path / "lib"
+    _library_with_posts(home)  # local posts: not part of the blog
+    lib = db.open_library(home)
+    try:
+        with lib.session() as s:
+            blog = blogs.add_blog(s, "Far", blogs.KINDS[0], "https://far.example", None, "ada")
+            for title in ("Blog post A", "Blog post B", "Trashed"):
+                post = library.create_post(s, title=title, body="Text")
+                s.get(Post, post.id).blog_id = blog.id
+                if title == "Trashed":
+                    library.update_post(s, post.id, status=library.TRASH)
+            s.commit()
+    finally:
+        lib.close()
+    out = tmp_path / "blog"
+    done = run(home, "export", "--blog", str(blog.id), "--format", "md", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    titles = sorted(
+        p.read_text("utf-8").split("title: ")[1].split("\n")[0] for p in out.glob("*.md")
+    )
+    assert titles == ["Blog post A", "Blog post B"]

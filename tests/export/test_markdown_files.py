@@ -219,3 +219,52 @@ def test_missing_path_is_an_error_others_import(lib, tmp_path: Path):
         s.commit()
     assert len(report.imported) == 1
     assert "nope.md" in report.errors[0][1]
+
+
+def test_a_chunk_the_database_refuses_is_done_again_file_by_file(lib, tmp_path: Path, monkeypatch):
+    """When a chunk's single flush fails, its files are imported one by one: the good ones
+    come in, and only the one at fault is reported."""
+    folder = tmp_path / "_posts"
+    folder.mkdir()
+    for i in range(5):
+        text = f"---\ntitle: Post {i}\ntags: [t{i % 2}, shared]\n---\nBody {i}\n"
+        (folder / f"2024-01-0{i + 1}-post-{i}.md").write_text(text, "utf-8")
+    real = import_md._import_parsed
+
+    def refusing(session, parsed):
+        if parsed.title == "Post 3":
+            raise ValueError("refused by the library")
+        return real(session, parsed)
+
+    def failing_chunk(*args, **kwargs):
+        raise RuntimeError("the chunk's flush failed")
+
+    monkeypatch.setattr(import_md, "_add_chunk", failing_chunk)
+    monkeypatch.setattr(import_md, "_import_parsed", refusing)
+    with lib.session() as s:
+        report = import_md.import_paths(s, [folder])
+        s.commit()
+    assert report.count("created") == 4
+    assert [p.name for p, _ in report.errors] == ["2024-01-04-post-3.md"]
+    assert "refused by the library" in report.errors[0][1]
+    with lib.session() as s:
+        posts = [library.get_post(s, p.id) for p in library.list_posts(s)]
+    imported = sorted(p.title for p in posts if p.title.startswith("Post "))
+    assert imported == ["Post 0", "Post 1", "Post 2", "Post 4"]
+    assert all("shared" in p.tags for p in posts if p.title.startswith("Post "))
+
+
+def test_the_same_post_twice_in_one_import_is_one_post(lib, tmp_path: Path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, body in ((a, "First copy"), (b, "Second copy")):
+        folder.mkdir()
+        text = f"---\ntitle: Same\nslug: same\ndate: 2024-02-03\n---\n{body}\n"
+        (folder / "same.md").write_text(text, "utf-8")
+    with lib.session() as s:
+        report = import_md.import_paths(s, [a, b])
+        s.commit()
+    assert [f.action for f in report.imported] == ["created", "updated"]
+    with lib.session() as s:
+        same = [p for p in library.list_posts(s) if p.title == "Same"]
+        assert len(same) == 1
+        assert library.get_post(s, same[0].id).body.strip() == "Second copy"
