@@ -1,4 +1,4 @@
-"""The sync worker's logic, without Qt: runs outbox jobs and pulls posts and terms from blogs.
+"""The sync worker's logic, without Qt: runs outbox jobs and pulls posts, terms and comments.
 
 `SyncEngine(library, connector_factory)` is driven by the caller (a Qt task in the app, the CLI,
 a test): `run_outbox()` runs every job that is due, in order, and returns; `pull_posts(blog_id)`
@@ -25,6 +25,14 @@ Publishing one post:
    `core.conflicts` to resolve. An update that finds the blog already holding exactly the title
    and text it sends (our own write whose answer was lost) is not a conflict.
 5. The remote id, the blog's new modified time and the text sent (the last-synced copy) are stored.
+
+Comments (`pull_comments`, and the jobs of `core.comments`: comment_status, comment_edit,
+comment_delete, comment_reply): each action was applied to the library when it was queued. When
+the blog refuses it for good (the comment was deleted there: 404; the user may not: 403), the
+engine undoes it in the library (`core.comments.revert_job`), closes the job as cancelled with the
+reason (`outbox.mark_refused`: unlike "failed" it holds back nothing) and the UI reads the reason
+once with `core.comments.take_notices`. Offline, a 5xx, a 429 or a wrong or missing password keep
+the change and let the job wait for its retry.
 
 Errors: a retryable `PublishError` (network, timeout, 5xx, 429) puts the job back to pending with
 a backoff (Retry-After honoured), and so does an answer that is not valid API output (malformed
