@@ -251,6 +251,9 @@ def cmd_sync(lib: db.Library, args: argparse.Namespace) -> int:
             _err(f"{account.name}: could not fetch comments: {exc.user_message}")
             codes.append(EXIT_WAITING if exc.retryable else EXIT_FAILED)
             continue
+        if report.unsupported:
+            print(f"{account.name}: its API (XML-RPC metaWeblog) has no comments")
+            continue
         print(
             f"{account.name}: {report.new} new, {report.updated} updated, "
             f"{report.status_changed} moderated on the blog, {report.removed} gone from the blog"

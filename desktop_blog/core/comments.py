@@ -1096,3 +1096,34 @@ def statuses_of(session: Session, ids: Sequence[int]) -> dict[int, str]:
             session.execute(select(Comment.id, Comment.status).where(Comment.id.in_(chunk))).all()
         )
     return out
+
+
+def attach_orphans(session: Session, blog_id: int) -> int:
+    """Attach the comments of ``blog_id`` that have no local post to the posts the library has
+    now (a post pulled after its comments). Returns how many. Commits."""
+    pairs = session.execute(
+        select(Post.remote_id, Post.id)
+        .where(Post.blog_id == blog_id, Post.remote_id.is_not(None))
+        .where(
+            Post.remote_id.in_(
+                select(Comment.remote_post_id)
+                .where(Comment.blog_id == blog_id, Comment.post_id.is_(None))
+                .distinct()
+            )
+        )
+    ).all()
+    n = 0
+    for remote_post_id, post_id in pairs:
+        result = session.execute(
+            update(Comment)
+            .where(
+                Comment.blog_id == blog_id,
+                Comment.remote_post_id == remote_post_id,
+                Comment.post_id.is_(None),
+            )
+            .values(post_id=post_id),
+            execution_options={"synchronize_session": False},
+        )
+        n += result.rowcount or 0
+    session.commit()
+    return n

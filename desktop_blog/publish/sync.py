@@ -140,6 +140,10 @@ class CommentPullReport:
     updated: int = 0
     status_changed: int = 0
     removed: int = 0
+    #: comments attached to posts the library got after them
+    attached: int = 0
+    #: the blog's API has no comments (XML-RPC with metaWeblog only)
+    unsupported: bool = False
 
 
 _OPERATION_WORDS = {
@@ -765,9 +769,14 @@ class SyncEngine:
             since = None if full else comments.newest_remote_date(session, blog_id)
         report = CommentPullReport(blog_id)
         after = since - ONE_SECOND if since is not None else None
-        self._store_comments(
-            blog_id, conn.list_comments(COMMENT_STATUSES, after, page_size=page_size), report
-        )
+        try:
+            listing = conn.list_comments(COMMENT_STATUSES, after, page_size=page_size)
+            self._store_comments(blog_id, listing, report)
+        except Unsupported:
+            report.unsupported = True  # metaWeblog: no comments to sync, nothing wrong
+            return report
+        with self.library.session() as session:
+            report.attached = comments.attach_orphans(session, blog_id)
         if reconcile:
             states = conn.list_comment_states(page_size)
             with self.library.session() as session:

@@ -336,3 +336,38 @@ def test_a_refused_reply_gives_its_text_back(lib, fake, setup, clock):
         del fake.posts[remote_post]
     [outcome] = engine.run_outbox().ran
     assert "My *careful* answer" in outcome.message
+
+
+def test_comments_of_a_post_pulled_later_are_attached_to_it(lib, fake, setup, clock):
+    engine, blog_id, _post_id, _remote_post = setup
+    other = fake.add_post(title="Elsewhere", content="<p>x</p>", status="publish")
+    clock.tick()
+    c = fake.add_comment(other["id"], "<p>on a post not here yet</p>")
+    clock.tick()
+    fake.add_comment(_remote_post, "<p>a later one, elsewhere</p>")
+    engine.pull_comments(blog_id)
+    assert local(lib, c["id"]).post_id is None
+    with lib.session() as s:
+        post = Post(blog_id=blog_id, title="Elsewhere", remote_id=str(other["id"]))
+        s.add(post)
+        s.commit()
+        new_post = post.id
+    report = engine.pull_comments(blog_id, reconcile=False)
+    assert report.attached == 1 and local(lib, c["id"]).post_id == new_post
+
+
+def test_a_blog_without_comment_methods_is_not_an_error(lib, tmp_path):
+    fake = WordPressFake(wp_xmlrpc_methods=False)
+    with httpx.Client(transport=fake.transport(), base_url=SITE) as client:
+        with lib.session() as s:
+            blog = Blog(name="Old", kind="xmlrpc", url=SITE, username=fake.username)
+            blog.api_url = f"{SITE}/xmlrpc.php"
+            s.add(blog)
+            s.commit()
+            blog_id = blog.id
+
+        def factory(account):
+            return XmlRpcConnector(client, account.api_url, fake.username, fake.app_password)
+
+        report = SyncEngine(lib, factory).pull_comments(blog_id)
+    assert report.unsupported and report.new == 0
