@@ -1,9 +1,12 @@
 """Composition root of the GUI: where the library lives, the window, opening the library.
 
 Start-up is ordered for speed: only Qt is imported before the window is shown (with its saved
-geometry); the library (``core``, SQLAlchemy, Alembic when migrating) is opened afterwards on the
-database worker, and the tree and editor are filled when it is ready. SQLAlchemy alone costs about
-250 ms to import, a bare PySide6 window about 155 ms to show.
+geometry). After that first frame, the preview starts (QtWebEngine) with the last open post from
+the start-up cache (``ui/startup_cache.py``) already in its page, while the rest of the window is
+built and the library (``core``, SQLAlchemy, Alembic when migrating) is opened on the database
+worker; the tree and editor are filled when it is ready, and the post read from the database
+confirms or replaces the cached one. SQLAlchemy alone costs about 250 ms to import, a bare
+PySide6 window about 155 ms to show.
 
 Environment:
     DESKTOP_BLOG_HOME            the library's folder (else the platform's user data folder)
@@ -174,6 +177,7 @@ def open_library_in_window(window: MainWindow, *, set_aside: bool = False) -> No
 def _open_failed(window: MainWindow, exc: BaseException) -> None:
     if window.closed:
         return
+    window.forget_startup_post()
     from desktop_blog.core.db import CorruptLibraryError
     from desktop_blog.ui.dialogs.questions import ask_fresh_library
 
@@ -233,8 +237,15 @@ def launch(
         started = True
         if probe is not None:
             probe.shown()
+        # The last open post, from the small file beside the library: the preview shows it
+        # while the library opens (the database then confirms or replaces it).
+        from desktop_blog.ui import startup_cache
+
+        window.startup_post = startup_cache.read(window.home, window.settings.last_post)
         window.build()
-        open_library_in_window(window)
+        # While the cached post is being brought up, the library waits (its imports would
+        # take the CPU and the GIL from QtWebEngine and the GUI thread).
+        window.after_first_preview(lambda: open_library_in_window(window))
 
     window.firstPainted.connect(build_and_open)
     # Should no paint come (a window shown minimised), go on anyway.

@@ -33,6 +33,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import ETX, STX, AtomicString
 from pygments.formatters import HtmlFormatter
 
+from .codestyle import CODE_CSS_CLASS, DARK_STYLE, LIGHT_STYLE, pygments_css
 from .posmap import PosMapExtension
 
 __all__ = [
@@ -45,9 +46,6 @@ __all__ = [
     "render_html",
 ]
 
-LIGHT_STYLE = "default"
-DARK_STYLE = "github-dark"
-CODE_CSS_CLASS = "codehilite"
 TAB_LENGTH = 4
 
 _FRONT_MATTER_END = ("---", "...")
@@ -189,8 +187,3 @@ def render_html(text: str) -> str:
     md = _markdown()
     md.reset()
     return md.convert(prepare(text))
-
-
-def pygments_css(style: str = LIGHT_STYLE) -> str:
-    """CSS for highlighted code blocks; ``pygments_css(DARK_STYLE)`` for a dark theme."""
-    return HtmlFormatter(style=style).get_style_defs(f".{CODE_CSS_CLASS}")

@@ -97,6 +97,9 @@ class AutoSaver(QObject):
     stateChanged = Signal(str, str)
     # post id and its new modification time, after a successful write
     saved = Signal(int, object)
+    # the PostEdit just stored and the post's new modification time (the window keeps the
+    # start-up cache, ui/startup_cache.py, from these)
+    stored = Signal(object, object)
     # a storage failure's message, emitted on the first failure of a run of failures
     failed = Signal(str)
 
@@ -179,6 +182,7 @@ class AutoSaver(QObject):
                 return False
             del self._pending[post_id]
             self.saved.emit(post_id, updated)
+            self.stored.emit(edit, updated)
         self._failing = False
         self._set_state(SAVED, "Saved")
         return True
@@ -217,9 +221,13 @@ class AutoSaver(QObject):
             return results
 
         self.attempts += 1
-        self.tasks.run_db(work, self._on_written, self._on_write_error)
+        self.tasks.run_db(
+            work, lambda results: self._on_written(results, batch), self._on_write_error
+        )
 
-    def _on_written(self, results: dict[int, datetime]) -> None:
+    def _on_written(
+        self, results: dict[int, datetime], batch: dict[int, PostEdit] | None = None
+    ) -> None:
         self._in_flight = None
         if self._failing:
             log.info("saving works again")
@@ -227,6 +235,8 @@ class AutoSaver(QObject):
         self.last_error = None
         for post_id, updated in results.items():
             self.saved.emit(post_id, updated)
+            if batch is not None and post_id in batch:
+                self.stored.emit(batch[post_id], updated)
         if self._pending:
             self._write_pending()
         elif self._dirty:

@@ -151,6 +151,15 @@ def _dark_palette() -> QtGui.QPalette:
     return p
 
 
+def _stored_of(post: Any) -> Any:
+    """What the start-up cache needs of a post as the database has it."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        id=post.id, post_id=post.id, updated_at=post.updated_at, title=post.title, body=post.body
+    )
+
+
 class MainWindow(QMainWindow):
     # the first frame has been painted (queued: it fires once that paint is done)
     firstPainted = Signal()
@@ -198,6 +207,15 @@ class MainWindow(QMainWindow):
         self.preview_connection: Any | None = None
         self.image_inserter: Any | None = None
         self._preview_painted = False
+        # The last open post from the start-up cache (ui/startup_cache.py), shown in the preview
+        # until the library is open and says whether it is still the post; app.py sets it
+        # before ``build``. Then: what the database holds of the editor's post, for the cache.
+        self.startup_post: Any | None = None
+        self._first_preview_generation = 1
+        self._stored: Any | None = None
+        self._cache_timer: QtCore.QTimer | None = None
+        self._preview_cached: Any | None = None
+        self._after_preview: list[Callable[[], None]] = []
         self._focus_mode = False
         self._before_focus: dict[str, Any] = {}
         self._view_mode = self.settings.view_mode
@@ -226,7 +244,6 @@ class MainWindow(QMainWindow):
         """Make everything but the frame: editor, tree pane, details, menus, toolbar."""
         if self.built:
             return
-        from .editor_panel import EditorPanel
         from .tasks import TaskManager
 
         self.built = True
@@ -235,7 +252,6 @@ class MainWindow(QMainWindow):
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
-        self.editor_panel = EditorPanel()
         self._tree_placeholder = QtWidgets.QLabel("Opening library…")
         self._tree_placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._tree_placeholder.setEnabled(False)
@@ -255,7 +271,6 @@ class MainWindow(QMainWindow):
         self.preview_placeholder.setMinimumSize(1, 1)
         self.work_splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.work_splitter.setObjectName("workSplitter")
-        self.work_splitter.addWidget(self.editor_panel)
         self.work_splitter.addWidget(self.preview_placeholder)
         # Neither collapses: a preview squeezed to no width paints nothing, ever.
         self.work_splitter.setChildrenCollapsible(False)
@@ -270,6 +285,15 @@ class MainWindow(QMainWindow):
         self.splitter.setCollapsible(1, False)
         self.splitter.setHandleWidth(5)
         self.setCentralWidget(self.splitter)
+        # The preview first, so that QtWebEngine starts (its processes, the shell page, the
+        # post from the start-up cache) while the rest of the window is built.
+        self._make_preview_if_shown()
+        from .editor_panel import EditorPanel
+
+        self.editor_panel = EditorPanel()
+        self.work_splitter.insertWidget(0, self.editor_panel)
+        if self.preview is not None:
+            self._connect_preview()
 
         self.details = QtWidgets.QDockWidget("Details")
         self.details.setObjectName("detailsDock")
@@ -317,8 +341,6 @@ class MainWindow(QMainWindow):
         self._apply_view_mode()
         self._update_actions()
         self.statusBar().showMessage("Opening library…")
-        # The preview comes once the event loop runs again (after this frame).
-        QtCore.QTimer.singleShot(0, self._make_preview_if_shown)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -571,7 +593,7 @@ class MainWindow(QMainWindow):
         QtCore.QTimer.singleShot(0, self._unstarve_centre)
         # Hidden and shown again by the view mode, not by the saved state.
         self.editor_panel.show()
-        self.preview_placeholder.show()
+        self._preview_widget().show()
 
     def _unstarve_centre(self) -> None:
         """Docks saved wide in a bigger window (a restored geometry is kept on a smaller screen)
@@ -620,6 +642,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.autosaver.stateChanged.connect(self._show_save_state)
+        self.autosaver.stored.connect(self._on_edit_stored)
         self.autosaver.failed.connect(self._warn_storage_failure)
 
         tree = PostTree(library, self.tasks, self._left)
@@ -654,6 +677,7 @@ class MainWindow(QMainWindow):
             self._wanted_post = post.id
             self._show_post(post)
         else:
+            self._take_startup_post(None)
             self.editor_panel.show_message(NO_POST_MESSAGE)
             self.postShown.emit(None)
         tree.refresh(select=None if post is None else post.id)
@@ -712,8 +736,11 @@ class MainWindow(QMainWindow):
         if self.autosaver is not None:
             self.autosaver.flush()
         self.editor_panel.load(post)
+        keep = self._take_startup_post(post)
         if self.preview_connection is not None:
-            self.preview_connection.reset()
+            self.preview_connection.reset(keep_content=keep)
+        self._stored = _stored_of(post)
+        self._schedule_cache_write()
         self._remember_post(post.id)
         self._update_actions()
         self.postShown.emit(post.id)
@@ -1095,10 +1122,16 @@ class MainWindow(QMainWindow):
 
         # After the first frame, before any QtWebEngine profile exists (see schemes.py).
         register_schemes(late=True)
-        from .preview import PreviewView, connect_preview
+        from .preview import PreviewView, code_css, remember_code_css
 
-        self.render_worker = RenderWorker(parent=self)
-        self.render_worker.warm_up()
+        theme = self._preview_theme_name()
+        cached = self.startup_post if self.library is None else None
+        blocks = None
+        if cached is not None:
+            remember_code_css(cached.theme, cached.code_css)
+            if cached.blocks and not self.settings.embeds:
+                blocks = cached.blocks
+                self._first_preview_generation = 0
         hidden = self.preview_placeholder.isHidden()
         sizes = self.work_splitter.sizes()
         # Made inside the splitter (a view made as a window and moved in afterwards sometimes
@@ -1106,9 +1139,26 @@ class MainWindow(QMainWindow):
         preview = PreviewView(
             self.work_splitter,
             library=self.library,
-            theme=self._preview_theme_name(),
+            theme=theme,
             open_links_externally=True,
+            initial_blocks=blocks,
         )
+        # The render thread starts after the view: making the first QtWebEngine profile holds
+        # the GIL for 150-400 ms, and the shell is loading by now. Its warm-up renders the
+        # cached post (so that rendering it again once the library is open costs nothing) and
+        # makes the code CSS, on that one thread (render.codestyle.FIRST_USE).
+        self.render_worker = RenderWorker(parent=self)
+        worker = self.render_worker
+
+        def warm_up() -> None:
+            worker.warm_up(None if blocks is None else cached.body, lambda: code_css(theme))
+
+        if blocks is None:
+            warm_up()
+        else:
+            # Nothing needs rendering before the cached post is on screen: leave the CPU to
+            # QtWebEngine until then.
+            self.after_first_preview(warm_up)
         preview.setObjectName("preview")
         preview.setVisible(not hidden)
         self.preview_placeholder.setParent(None)
@@ -1126,18 +1176,142 @@ class MainWindow(QMainWindow):
         if self.settings.embeds:
             preview.set_embeds_enabled(True)
         preview.painted.connect(self._on_preview_painted)
-        self.preview_connection = connect_preview(
-            self.editor_panel.editor, self.render_worker, preview
-        )
-        if self.editor_panel.post_id is not None:
-            self.preview_connection.reset()
+        self._preview_cached = cached
+        if getattr(self, "editor_panel", None) is not None:
+            self._connect_preview()
         self.previewCreated.emit(preview)
         return preview
 
+    def _connect_preview(self) -> None:
+        """Wire the editor, the render worker and the preview (once both views exist)."""
+        from .preview import connect_preview
+
+        cached, self._preview_cached = self._preview_cached, None
+        self.preview_connection = connect_preview(
+            self.editor_panel.editor, self.render_worker, self.preview
+        )
+        if self.editor_panel.post_id is not None:
+            self.preview_connection.reset()
+        elif cached is not None:
+            # The editor has no post yet: its (empty) text must not replace the cached post.
+            self.preview_connection.held = True
+            if self._first_preview_generation == 0:
+                generation = 0  # the shell came with the cached post's HTML
+            else:
+                # No HTML in the cache: render the cached text now, not once the library is open.
+                generation = self.render_worker.submit(cached.body)
+            self.preview_connection.remember_text(generation, cached.body)
+
     def _on_preview_painted(self, generation: int) -> None:
-        if generation >= 1 and not self._preview_painted:
+        # Generation 0 is the post loaded with the shell from the start-up cache.
+        if generation >= self._first_preview_generation and not self._preview_painted:
             self._preview_painted = True
             self.firstPreviewPainted.emit()
+            self._run_after_preview()
+        if self._stored is not None:
+            self._schedule_cache_write()
+
+    # --- start-up cache -------------------------------------------------------------------------
+
+    def showing_cached_post(self) -> bool:
+        """The preview is bringing up the post from the start-up cache (not painted yet)."""
+        return (
+            self.preview is not None
+            and self._first_preview_generation == 0
+            and not self._preview_painted
+            and self.startup_post is not None
+        )
+
+    # A preview that does not paint (hidden, minimised) holds nothing up for longer than this.
+    AFTER_PREVIEW_TIMEOUT_MS = 1500
+
+    def after_first_preview(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once the preview has painted the post from the start-up cache (or at
+        once when it is not bringing one up, or after ``AFTER_PREVIEW_TIMEOUT_MS``)."""
+        if self._preview_painted or self._first_preview_generation != 0:
+            fn()
+            return
+        if not self._after_preview:
+            QtCore.QTimer.singleShot(self.AFTER_PREVIEW_TIMEOUT_MS, self._run_after_preview)
+        self._after_preview.append(fn)
+
+    def _run_after_preview(self) -> None:
+        waiting, self._after_preview = self._after_preview, []
+        for fn in waiting:
+            fn()
+
+    def _take_startup_post(self, post: Any | None) -> bool:
+        """The library is open and ``post`` is the one to show: whether the preview, showing
+        the cached post, already shows it. If it shows something else, it is cleared: the
+        database wins."""
+        cached, self.startup_post = self.startup_post, None
+        if cached is None or self.preview is None:
+            return False
+        self.preview_connection.held = False
+        from .startup_cache import matches
+
+        if post is not None and matches(cached, post):
+            return True
+        self.preview.clear(min_generation=self.render_worker.generation + 1)
+        return False
+
+    def forget_startup_post(self) -> None:
+        """The library could not be opened: the preview shows nothing of the cache."""
+        self._take_startup_post(None)
+
+    def _rendered_blocks(self, body: str) -> list[Any] | None:
+        """The preview's blocks if they are the rendering of exactly ``body``."""
+        connection, preview = self.preview_connection, self.preview
+        if connection is None or preview is None or preview.generation < 0:
+            return None
+        if connection.text_of(preview.generation) != body:
+            return None
+        return preview.shown_blocks()
+
+    def _startup_entry(self) -> Any | None:
+        stored = self._stored
+        if stored is None or stored.post_id != self.editor_panel.post_id:
+            return None
+        from . import startup_cache
+        from .preview import _CODE_CSS
+
+        blocks = self._rendered_blocks(stored.body)
+        theme = self.preview.theme() if self.preview is not None else ""
+        return startup_cache.entry(stored, blocks, theme, _CODE_CSS.get(theme, ""))
+
+    def _schedule_cache_write(self) -> None:
+        if self._cache_timer is None:
+            self._cache_timer = QtCore.QTimer(self, singleShot=True, interval=1500)
+            self._cache_timer.timeout.connect(self._write_startup_cache)
+        if not self._cache_timer.isActive():
+            self._cache_timer.start()
+
+    def _write_startup_cache(self, *, now: bool = False) -> None:
+        """Write the start-up cache (on the database worker, after the writes before it)."""
+        entry = self._startup_entry()
+        if entry is None or self._closing_done or self.tasks is None:
+            return
+        from . import startup_cache
+
+        home = self.home
+        if now:
+            startup_cache.write(home, entry)
+        else:
+            self.tasks.run_db(lambda: startup_cache.write(home, entry))
+
+    def _on_edit_stored(self, edit: Any, updated_at: Any) -> None:
+        if edit.post_id != self.editor_panel.post_id:
+            return
+        from types import SimpleNamespace
+
+        self._stored = SimpleNamespace(
+            id=edit.post_id,
+            post_id=edit.post_id,
+            updated_at=updated_at,
+            title=edit.title,
+            body=edit.body,
+        )
+        self._schedule_cache_write()
 
     def preview_expected(self) -> bool:
         """A post is open and the preview is on screen, so a rendered preview will come."""
@@ -1459,6 +1633,10 @@ class MainWindow(QMainWindow):
         self.save_window_state()
         if self.autosaver is not None:
             self.autosaver.stop()
+        if self._cache_timer is not None:
+            self._cache_timer.stop()
+        if self.autosaver is not None and not self.autosaver.has_unsaved():
+            self._write_startup_cache(now=True)
         if self.render_worker is not None:
             self.render_worker.close()
         if self.preview is not None:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import json
 import logging
 import string
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from PySide6.QtCore import (
     QEvent,
@@ -98,6 +98,7 @@ EXTERNAL_SCHEMES = {"http", "https", "mailto"}
 # Scrolls within this many seconds of the user's own input on the view count as the user's.
 USER_INPUT_WINDOW = 0.6
 SCROLL_REPORT_MS = 30
+Blocks = list[tuple[str, str, int | None]]
 
 
 # --- resources --------------------------------------------------------------------------------
@@ -119,21 +120,29 @@ def _qwebchannel_js() -> str:
         f.close()
 
 
-@cache
+_CODE_CSS: dict[str, str] = {}
+
+
 def code_css(theme: str) -> str:
     """Pygments CSS for code blocks in ``theme`` (the renderer's class names).
 
-    Imports Markdown and Pygments (tens of ms): the preview asks for it on a thread of its own
-    at start-up and the shell gets it with the first content.
+    The first call imports Pygments (and waits for a warm-up importing it on another thread:
+    ``render.codestyle.FIRST_USE``), so the window asks the render worker to make it during its
+    warm-up, and start-up takes it from the start-up cache (``remember_code_css``).
     """
-    from desktop_blog.render.markdown import DARK_STYLE, LIGHT_STYLE, pygments_css
+    css = _CODE_CSS.get(theme)
+    if css is None:
+        from desktop_blog.render.codestyle import DARK_STYLE, LIGHT_STYLE, pygments_css
 
-    style = CODE_STYLES.get(theme) or (DARK_STYLE if theme == "dark" else LIGHT_STYLE)
-    return pygments_css(style)
+        style = CODE_STYLES.get(theme) or (DARK_STYLE if theme == "dark" else LIGHT_STYLE)
+        css = _CODE_CSS[theme] = pygments_css(style)
+    return css
 
 
-def _warm_code_css(theme: str) -> None:
-    threading.Thread(target=code_css, args=(theme,), name="code-css", daemon=True).start()
+def remember_code_css(theme: str, css: str) -> None:
+    """Use ``css`` as ``theme``'s code CSS until it is made (it came from the start-up cache)."""
+    if theme in THEMES and css:
+        _CODE_CSS.setdefault(theme, css)
 
 
 def _style_text(css: str) -> str:
@@ -141,8 +150,20 @@ def _style_text(css: str) -> str:
     return css.replace("</", "<\\/")
 
 
-def shell_html(theme: str = "light", custom_css: str = "", *, with_code_css: bool = True) -> str:
-    """The shell page with ``theme`` and ``custom_css`` in place."""
+def shell_html(
+    theme: str = "light",
+    custom_css: str = "",
+    *,
+    with_code_css: bool = True,
+    blocks: Blocks | None = None,
+    generation: int = 0,
+) -> str:
+    """The shell page with ``theme`` and ``custom_css`` in place, and ``blocks`` (a post shown
+    at start-up from its cache) already in the content: each block's nodes come after a
+    ``<!--db-block:ID-->`` comment, which preview.js takes away, keeping the block's nodes."""
+    content = ""
+    if blocks:
+        content = "".join(f"<!--db-block:{quote(i, safe='')}-->{html}" for i, html, _ in blocks)
     return string.Template(_resource("shell.html")).substitute(
         theme=theme,
         color_scheme=COLOR_SCHEMES.get(theme, "light"),
@@ -150,13 +171,12 @@ def shell_html(theme: str = "light", custom_css: str = "", *, with_code_css: boo
         theme_css=_style_text(_resource(f"{theme}.css")),
         code_css=_style_text(code_css(theme)) if with_code_css else "",
         custom_css=_style_text(custom_css),
+        generation=int(generation),
+        content=content,
     )
 
 
 # --- render results ---------------------------------------------------------------------------
-
-
-Blocks = list[tuple[str, str, int | None]]
 
 
 def blocks_of(result: Any) -> Blocks:
@@ -220,10 +240,13 @@ class PreviewPage(QWebEnginePage):
 
     def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
         super().__init__(profile, parent)
-        self._allow_load = False
+        # Main-frame loads of our own still to come: each load_shell allows one. (A flag was not
+        # enough: a second load_shell before the first navigation was seen got refused, and the
+        # preview then never loaded.)
+        self._allowed_loads = 0
 
     def load_shell(self, html: str) -> None:
-        self._allow_load = True
+        self._allowed_loads += 1
         self.setHtml(html, SHELL_URL)
 
     def acceptNavigationRequest(  # noqa: N802 - Qt's name
@@ -236,8 +259,9 @@ class PreviewPage(QWebEnginePage):
                 self._hand_out(url)
                 return False
             return True
-        if self._allow_load and nav_type != QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
-            self._allow_load = False
+        link = QWebEnginePage.NavigationType.NavigationTypeLinkClicked
+        if self._allowed_loads > 0 and nav_type != link:
+            self._allowed_loads -= 1
             return True
         if nav_type == QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
             here = QUrl(self.url())
@@ -284,7 +308,11 @@ class PreviewView(QWebEngineView):
         profile: QWebEngineProfile | None = None,
         theme: str = "light",
         open_links_externally: bool = True,
+        initial_blocks: Blocks | None = None,
     ) -> None:
+        """``initial_blocks``: a post to show at once, loaded with the shell (start-up shows the
+        last open post from its cache this way); it counts as generation 0, and ``painted(0)``
+        says it is on screen."""
         super().__init__(parent)
         profile = profile or QWebEngineProfile.defaultProfile()
         self._media = install_media_handler(profile, library)
@@ -354,10 +382,28 @@ class PreviewView(QWebEngineView):
         page.renderProcessTerminated.connect(self._on_render_process_terminated)
         self.setAcceptDrops(False)  # a dropped file would otherwise be opened as a page
         # Loading starts now, so QtWebEngine's processes start while the window is still built.
-        # The code blocks' CSS comes with the first content (see _flush).
-        _warm_code_css(self._theme)
-        self._code_css_in_page: str | None = None
-        page.load_shell(shell_html(self._theme, self._custom_css, with_code_css=False))
+        # The code blocks' CSS comes with the first content (see _flush), unless it is known
+        # already (from the start-up cache): making it imports Pygments.
+        with_code_css = self._theme in _CODE_CSS
+        self._code_css_in_page: str | None = self._theme if with_code_css else None
+        if initial_blocks:
+            self._shown = {i: (html, line) for i, html, line in initial_blocks}
+            self._order = [b[0] for b in initial_blocks]
+            self._generation = 0
+        self._load_shell(
+            shell_html(
+                self._theme,
+                self._custom_css,
+                with_code_css=with_code_css,
+                blocks=initial_blocks,
+                generation=0,
+            )
+        )
+
+    def _load_shell(self, html: str) -> None:
+        self._shell_theme = self._theme
+        self._shell_custom_css = self._custom_css
+        self.page().load_shell(html)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -369,6 +415,10 @@ class PreviewView(QWebEngineView):
     def generation(self) -> int:
         """The generation of the newest applied render (-1 before the first)."""
         return self._generation
+
+    def shown_blocks(self) -> Blocks:
+        """``[(block id, html, first line)]`` of what the page shows (or is about to)."""
+        return [(i, *self._shown[i]) for i in self._order]
 
     @property
     def media_handler(self):
@@ -426,6 +476,13 @@ class PreviewView(QWebEngineView):
         self._last_visible_line = 0
         if self._loaded:
             self.run_app_js("__db.clear()")
+
+    def expect_newer(self, min_generation: int) -> None:
+        """Like ``clear`` but the page keeps showing what it shows until a render of
+        ``min_generation`` or later replaces it (compared block by block)."""
+        self._min_generation = min_generation
+        self._pending = None
+        self._dirty = None
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, None
@@ -485,7 +542,7 @@ class PreviewView(QWebEngineView):
         self._order = []
         self._dirty = None
         self._code_css_in_page = self._theme
-        self.page().load_shell(shell_html(self._theme, self._custom_css))
+        self._load_shell(shell_html(self._theme, self._custom_css))
 
     @Slot(bool)
     def _on_load_finished(self, ok: bool) -> None:
@@ -499,6 +556,12 @@ class PreviewView(QWebEngineView):
         # Measured (PySide6 6.11.3): after a refused navigation, the next document does not get
         # the injected script. Running it again is a no-op when it is there.
         self.run_app_js(self._app_script)
+        # A theme or stylesheet chosen while the shell was loading is put in place now (a
+        # second load would abort the first).
+        if self._shell_theme != self._theme:
+            self.set_theme(self._theme)
+        if self._shell_custom_css != self._custom_css:
+            self._apply_custom_css(self._custom_css)
         self._watch_input()
         self.ready.emit()
         self._flush()
@@ -520,14 +583,14 @@ class PreviewView(QWebEngineView):
             raise ValueError(f"unknown preview theme {name!r}; have {', '.join(THEMES)}")
         self._theme = name
         if self._loaded:
+            self._shell_theme = name
             args = ", ".join(
                 json.dumps(v)
                 for v in (name, COLOR_SCHEMES[name], _resource(f"{name}.css"), code_css(name))
             )
             self._code_css_in_page = name
             self.run_app_js(f"__db.setTheme({args})", lambda _bg: self.themeChanged.emit(name))
-        else:
-            self._reload_shell_later()
+        # else: _on_load_finished puts it in place
 
     def custom_css_path(self) -> Path | None:
         return self._custom_css_path
@@ -553,9 +616,9 @@ class PreviewView(QWebEngineView):
     def _apply_custom_css(self, css: str) -> None:
         self._custom_css = css
         if self._loaded:
+            self._shell_custom_css = css
             self.run_app_js(f"__db.setStyle('db-custom', {json.dumps(css)})")
-        else:
-            self._reload_shell_later()
+        # else: _on_load_finished puts it in place
 
     @Slot(str)
     def _custom_css_changed(self, path: str) -> None:
@@ -566,11 +629,6 @@ class PreviewView(QWebEngineView):
         if path not in self._watcher.files() and Path(path).exists():
             self._watcher.addPath(path)
         self._apply_custom_css(css)
-
-    def _reload_shell_later(self) -> None:
-        # Before the first load finished: load the shell again with the new styles in it.
-        self._code_css_in_page = self._theme
-        self.page().load_shell(shell_html(self._theme, self._custom_css))
 
     # --- embeds -----------------------------------------------------------------------------
 
@@ -678,6 +736,12 @@ class PreviewConnection(QObject):
         self.preview = preview
         self.focus_editor_on_click = focus_editor_on_click
         self._last_text: str | None = None
+        self._last_generation = 0
+        # The texts of the last few generations sent (0: what the shell was loaded with).
+        self._texts: dict[int, str] = {}
+        # While held, the editor's text is not sent (the preview shows the start-up cache's
+        # post and the editor has none yet); ``reset`` releases it.
+        self.held = False
         self._following_preview_until = 0.0
         editor.textChanged.connect(self.submit)
         worker.rendered.connect(preview.apply_render)
@@ -696,20 +760,49 @@ class PreviewConnection(QObject):
     def submit(self) -> int | None:
         """Send the editor's text to the worker (skipped when it did not change, or while the
         preview is hidden). Returns the generation, or None when nothing was sent."""
-        if self.preview.isHidden():
+        if self.preview.isHidden() or self.held:
             return None
         text = self.editor.toPlainText()
         if text == self._last_text:
             return None
         self._last_text = text
         self.preview.line_count = self.editor.blockCount()
-        return self.worker.submit(text)
+        self._last_generation = self.worker.submit(text)
+        self.remember_text(self._last_generation, text)
+        return self._last_generation
 
-    def reset(self) -> None:
-        """Another post is in the editor: clear the preview and render it from scratch."""
+    def remember_text(self, generation: int, text: str) -> None:
+        """Note that ``generation`` is a rendering of ``text`` (``text_of``)."""
+        self._texts[generation] = text
+        for old in [g for g in self._texts if g < generation - 4]:
+            del self._texts[old]
+
+    def text_of(self, generation: int) -> str | None:
+        """The text ``generation`` was rendered from, if it is one of the last few."""
+        return self._texts.get(generation)
+
+    @property
+    def last_text(self) -> str | None:
+        """The text last sent to the worker."""
+        return self._last_text
+
+    @property
+    def last_generation(self) -> int:
+        """The generation of ``last_text`` (0: none sent)."""
+        return self._last_generation
+
+    def reset(self, *, keep_content: bool = False) -> None:
+        """Another post is in the editor: clear the preview and render it from scratch.
+
+        ``keep_content``: the preview already shows this post (from the start-up cache); it
+        stays until the new rendering replaces it, so the page does not flash empty."""
         self._last_text = None
+        self.held = False
         generation = self.worker.generation + 1
-        self.preview.clear(min_generation=generation)
+        if keep_content:
+            self.preview.expect_newer(generation)
+        else:
+            self.preview.clear(min_generation=generation)
         self.submit()
 
     @Slot(int)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -46,9 +47,15 @@ class Renderer(Protocol):
 
 
 def default_renderer() -> Renderer:
-    from desktop_blog.render.incremental import IncrementalRenderer
+    """An ``IncrementalRenderer``; its first import holds ``render.codestyle.FIRST_USE``."""
+    from desktop_blog.render.codestyle import under_first_use_lock
 
-    return IncrementalRenderer()
+    def make() -> Renderer:
+        from desktop_blog.render.incremental import IncrementalRenderer
+
+        return IncrementalRenderer()
+
+    return under_first_use_lock(make)
 
 
 class RenderWorker(QObject):
@@ -70,6 +77,8 @@ class RenderWorker(QObject):
         self._busy = False
         self._closed = False
         self._warm = False
+        self._warm_keep = False
+        self._warm_also: Callable[[], object] | None = None
         # Seconds the last render took on the worker thread (diagnostics, benchmarks).
         self.last_render_seconds = 0.0
         self._thread = threading.Thread(target=self._run, name="render", daemon=True)
@@ -97,16 +106,23 @@ class RenderWorker(QObject):
             self._cond.notify()
             return self._generation
 
-    def warm_up(self) -> None:
+    def warm_up(self, text: str | None = None, also: Callable[[], object] | None = None) -> None:
         """Make the renderer and render a small sample with code blocks now, on the worker
         thread, so that the first real render does not pay for importing Markdown, building it
         and loading the common Pygments lexers (together some hundreds of ms on a cold start).
-        Call it when the text is not there yet (the library is still opening). Skipped when
-        text is already waiting; nothing is emitted."""
+        Call it when the text is not there yet (the library is still opening).
+
+        ``text``: render that instead of the sample and keep the renderer's state, so that
+        submitting the same text next costs next to nothing (the post start-up showed from its
+        cache). ``also`` runs on the worker thread after it (the preview's code CSS, say). The
+        warm-up holds ``render.codestyle.FIRST_USE``, so no other thread imports Pygments or
+        Markdown at the same time. Skipped when text is already waiting; nothing is emitted."""
         with self._cond:
             if self._pending is None and not self._warm:
                 self._warm = True
-                self._pending = (WARM_UP_SAMPLE, WARM_UP)
+                self._warm_keep = text is not None
+                self._warm_also = also
+                self._pending = (WARM_UP_SAMPLE if text is None else text, WARM_UP)
                 self._cond.notify()
 
     def set_renderer(self, renderer: Renderer) -> None:
@@ -127,6 +143,20 @@ class RenderWorker(QObject):
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
+    def _warm_up_with(self, renderer: Renderer, text: str) -> Any:
+        from desktop_blog.render.codestyle import FIRST_USE
+
+        # Lexers and styles load lazily during the first render: one thread at a time.
+        with FIRST_USE:
+            result = renderer.render(text)
+            also = self._warm_also
+            if also is not None:
+                try:
+                    also()
+                except Exception:  # noqa: BLE001 - only a warm-up; done again when needed
+                    log.exception("warming up failed")
+        return result
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -145,7 +175,10 @@ class RenderWorker(QObject):
                     with self._cond:
                         if self._renderer is None:
                             self._renderer = renderer
-                result = renderer.render(text)
+                if generation == WARM_UP:
+                    result = self._warm_up_with(renderer, text)
+                else:
+                    result = renderer.render(text)
             except Exception as exc:  # noqa: BLE001 - reported, and the next text is tried
                 log.exception("rendering failed")
                 result, error = None, f"{type(exc).__name__}: {exc}"
@@ -157,7 +190,7 @@ class RenderWorker(QObject):
                 if self._closed:
                     return
             if generation == WARM_UP:
-                if error is None and hasattr(renderer, "reset"):
+                if error is None and not self._warm_keep and hasattr(renderer, "reset"):
                     renderer.reset()  # the sample is no previous version of the post
                 continue
             try:

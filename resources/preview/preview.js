@@ -155,6 +155,27 @@
     if (shift) window.scrollBy(0, shift);
   }
 
+  // A post loaded with the shell (start-up shows the last open post from its cache): each
+  // block's nodes follow a <!--db-block:ID--> comment. The comments go; the nodes become the
+  // blocks, as if an update had put them there, and the frame showing them is reported.
+  function adoptShellContent() {
+    const c = content();
+    if (!c) return;
+    let id = null;
+    for (const n of Array.from(c.childNodes)) {
+      if (n.nodeType === 8 && n.data.startsWith("db-block:")) {
+        id = decodeURIComponent(n.data.slice(9));
+        n.remove();
+        blocks.set(id, []);
+        order.push(id);
+      } else if (id !== null) {
+        blocks.get(id).push(n);
+        nodeIds.set(n, id);
+      }
+    }
+    if (order.length) afterPaint(parseInt(c.getAttribute("data-generation"), 10) || 0);
+  }
+
   window.__db = {
     // Apply one rendered version. `newOrder` is the full list of block ids, or null when it is
     // unchanged; `changed` maps ids to the HTML of new or changed blocks; `shifts` maps ids of
@@ -320,6 +341,8 @@
       return blocks.size;
     },
   };
+
+  adoptShellContent();
 
   // A click (not the end of a text selection, not synthesised by a page script) reports its
   // source line, so the editor can put its cursor there.

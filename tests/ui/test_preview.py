@@ -589,3 +589,62 @@ def test_a_hidden_preview_renders_nothing_until_shown(qtbot, wired):
     with qtbot.waitSignal(preview.painted, timeout=10_000):
         preview.show()
     assert "Second." in js(preview, qtbot, "document.body.innerText")
+
+
+# The first imports of Pygments and Markdown at start-up: the render worker's warm-up and the
+# preview's code CSS (the GUI thread) both need them. Two threads importing them at once could
+# fail (an import deadlock error, a half-initialised module), so the first use is serialised by
+# render.codestyle.FIRST_USE. The probe records every import of those packages and whether
+# another thread was inside one at the same moment.
+_IMPORT_PROBE = """
+import builtins, sys, threading, time
+from PySide6.QtCore import QCoreApplication
+
+app = QCoreApplication([])
+from desktop_blog.ui.preview import code_css
+from desktop_blog.ui.render_worker import RenderWorker
+
+inside = {}  # thread id -> depth of Pygments / Markdown imports it is in
+overlaps = []
+original = builtins.__import__
+
+def probe(name, *args, **kwargs):
+    watched = name.startswith(("pygments", "markdown"))
+    me = threading.get_ident()
+    if watched:
+        others = [t for t, depth in inside.items() if depth and t != me]
+        if others:
+            overlaps.append(name)
+        inside[me] = inside.get(me, 0) + 1
+    try:
+        return original(name, *args, **kwargs)
+    finally:
+        if watched:
+            inside[me] -= 1
+
+assert "pygments" not in sys.modules
+builtins.__import__ = probe
+worker = RenderWorker()
+worker.warm_up(also=lambda: code_css("light"))
+time.sleep(0.01)
+code_css("dark")  # the GUI thread, while the worker warms up
+code_css("sepia")
+deadline = time.monotonic() + 60
+while not (worker._warm and worker.is_idle()) and time.monotonic() < deadline:
+    time.sleep(0.01)
+builtins.__import__ = original
+worker.close()
+print("overlaps", len(overlaps), sorted(set(overlaps))[:5])
+"""
+
+
+def test_pygments_is_first_imported_by_one_thread_at_a_time():
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "overlaps 0 " in out.stdout, out.stdout
