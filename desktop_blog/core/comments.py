@@ -1005,6 +1005,7 @@ def take_notices(session: Session) -> list[Notice]:
             .where(
                 OutboxJob.state == outbox.CANCELLED,
                 OutboxJob.operation.in_(tuple(COMMENT_OPERATIONS)),
+                OutboxJob.last_error.is_not(None),  # refused (a folded change has none)
             )
             .order_by(OutboxJob.id)
         )

@@ -481,6 +481,7 @@ class InboxController(QObject):
             from desktop_blog.publish.errors import PublishError
 
             engine = self._get_engine()
+            engine.forget_connectors()  # a password changed since the last sync is used
             result = SyncResult()
             with library.session() as session:
                 accounts = publishing.list_blog_accounts(session)
