@@ -3,8 +3,10 @@
 shiboken creates PySide6's types lazily, and that is not thread-safe: a worker importing
 QtAwesome (whose qtpy star-imports QtCore, QtGui and QtWidgets) while the GUI thread makes a
 type of its own crashes the process with SIGSEGV. It did, once in CI, in the SIGKILL test's
-child. The first test shows the crash is real; the second runs the real app through start-up,
-icons, preview and typing, watching every import on every thread.
+child. A worker star-importing QtAwesome while the GUI thread walks QtWidgets' names crashed 25
+of 30 runs on an idle machine, 3 of 10 on a loaded one: too random to be a test of its own. This
+test runs the real app through start-up, icons, preview and typing, watching every import on
+every thread, which is deterministic.
 """
 
 from __future__ import annotations
@@ -16,24 +18,6 @@ import sys
 import textwrap
 
 import pytest
-
-RACE = textwrap.dedent(
-    """
-    import sys, threading
-    from PySide6 import QtCore, QtGui, QtWidgets
-    app = QtWidgets.QApplication(sys.argv)
-
-    def load():
-        import qtawesome
-
-    worker = threading.Thread(target=load)
-    names = [(m, n) for m in (QtWidgets, QtGui, QtCore) for n in reversed(dir(m))]
-    worker.start()
-    for module, name in names:
-        getattr(module, name)
-    worker.join()
-    """
-)
 
 # Records every import of a Qt-touching module made off the main thread, then runs the app.
 WATCHED_APP = textwrap.dedent(
@@ -100,18 +84,6 @@ def _run(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedPro
         text=True,
         timeout=timeout,
     )
-
-
-@pytest.mark.slow
-def test_a_worker_importing_qtawesome_while_the_gui_makes_types_crashes():
-    # Why the rule exists: the race loses most of the time (25 crashes in 30 runs here).
-    crashed = 0
-    for _ in range(5):
-        result = _run(RACE)
-        crashed += result.returncode != 0
-        if crashed:
-            break
-    assert crashed, "the race did not crash in 5 runs: is shiboken's lazy creation safe now?"
 
 
 @pytest.mark.slow
