@@ -223,3 +223,124 @@ def test_xmlrpc_sync_sees_the_same_comments(wordpress, api, setup, client):
 
 def _refuse_connection(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
+
+
+# --- the same through the window ---------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, home, monkeypatch):
+    """The app's main window on a library of its own, passwords kept in memory."""
+    from keyring.backends import fail
+
+    from desktop_blog.app import open_library_in_window
+    from desktop_blog.core import secrets as core_secrets
+    from desktop_blog.ui.main_window import MainWindow
+    from desktop_blog.ui.settings import Settings
+
+    class MemoryOnlyStore(core_secrets.SecretStore):
+        def __init__(self, backend=None) -> None:
+            super().__init__(backend or fail.Keyring())
+
+    monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
+    settings = Settings(home)
+    settings.view_mode = "editor"
+    settings.sync()
+    win = MainWindow(home)
+    qtbot.addWidget(win)
+    win.features["inbox_ui"].sync_on_start = False
+    win.show()
+    with qtbot.waitSignal(win.libraryReady, timeout=20_000):
+        open_library_in_window(win)
+    yield win
+    ctl = win.features["inbox_ui"]
+    if ctl.inbox is not None:
+        ctl.inbox.close()
+
+
+def test_moderation_and_reply_from_the_window_reach_the_server(qtbot, wordpress, api, window):
+    from PySide6.QtCore import Qt
+
+    from desktop_blog.core import publishing
+
+    made = api.post("wp/v2/posts", json={"title": unique("From the window"), "status": "publish"})
+    assert made.status_code == 201, made.text
+    remote_post = made.json()["id"]
+    texts = {word: unique(word) for word in ("Approve", "Spam", "Trash")}
+    for word, text in texts.items():
+        visitor_comment(wordpress, remote_post, text, word)
+    with window.library.session() as s:
+        blog = Blog(
+            name="Real",
+            kind="wordpress-rest",
+            url=wordpress.url,
+            api_url=wordpress.rest_url,
+            username=wordpress.user,
+        )
+        s.add(blog)
+        s.flush()
+        post = Post(blog_id=blog.id, title="From the window", remote_id=str(remote_post))
+        s.add(post)
+        s.commit()
+        account = publishing.get_blog_account(s, blog.id)
+        post_id = post.id
+    pub = window.features["publishing_ui"]
+    qtbot.waitUntil(lambda: pub.secrets is not None, timeout=20_000)
+    pub.secrets.set(account, wordpress.app_password)
+
+    ctl = window.features["inbox_ui"]
+    with qtbot.waitSignal(ctl.syncFinished, timeout=60_000) as synced:
+        ctl.sync_action.trigger()  # View > Sync Comments
+    assert synced.args[0].errors == []
+    ctl.show_inbox()
+    inbox = ctl.inbox
+    inbox.set_post_filter(post_id, "From the window")
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 3, timeout=20_000)
+    assert inbox.filter_buttons["hold"].text() == "Pending (3)"  # the visitors' comments
+
+    def row_of(author: str) -> int:
+        return next(
+            r for r in range(inbox.model.rowCount()) if inbox.model.index(r, 0).data() == author
+        )
+
+    def remote_of(author: str) -> str:
+        with window.library.session() as s:
+            c = s.scalars(
+                select(Comment).where(
+                    Comment.remote_post_id == str(remote_post), Comment.author_name == author
+                )
+            ).one()
+            return c.remote_id
+
+    ids = {word: remote_of(word) for word in texts}
+    for word, key in (("Approve", Qt.Key.Key_A), ("Spam", Qt.Key.Key_S), ("Trash", Qt.Key.Key_D)):
+        inbox.set_status_filter(None)
+        qtbot.waitUntil(lambda: inbox.model.rowCount() == 3, timeout=20_000)
+        inbox.select_row(row_of(word))
+        inbox.table.setFocus()
+        qtbot.keyClick(inbox.table, key)
+    want = {"Approve": "approved", "Spam": "spam", "Trash": "trash"}
+    qtbot.waitUntil(
+        lambda: all(server_comment(api, ids[w])["status"] == s for w, s in want.items()),
+        timeout=60_000,
+    )
+
+    inbox.set_status_filter("approve")
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 1, timeout=20_000)
+    inbox.select_row(0)
+    inbox.table.setFocus()
+    qtbot.keyClick(inbox.table, Qt.Key.Key_R)
+    inbox.reply_box.setPlainText("Thanks from the *desktop*.")
+    qtbot.keyClick(inbox.reply_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    def replies():
+        got = api.get(
+            "wp/v2/comments",
+            params={"post": remote_post, "parent": ids["Approve"], "context": "edit"},
+        )
+        return got.json()
+
+    qtbot.waitUntil(lambda: len(replies()) == 1, timeout=60_000)
+    [reply] = replies()
+    assert "<em>desktop</em>" in reply["content"]["raw"]
+    assert reply["author"] == api.get("wp/v2/users/me").json()["id"]
