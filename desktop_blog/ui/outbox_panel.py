@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -150,6 +149,54 @@ def state_label(row: OutboxRow, now: datetime | None = None) -> str:
     return text
 
 
+class OutboxModel(QStandardItemModel):
+    """The rows of an `OutboxSnapshot`, kept in a C++ model: painting and sizing the table then
+    call no Python (each call back into Python from the GUI thread waits for the GIL, which the
+    busy sync worker holds up to 5 ms at a time). A new snapshot changes only what changed:
+    rows of jobs gone are removed, new ones inserted in id order, changed cells set."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.rows: list[OutboxRow] = []
+        self._texts: list[tuple[str, ...]] = []
+
+    def set_rows(self, rows: list[OutboxRow]) -> None:
+        now = datetime.now(UTC)
+        keep = {r.job_id for r in rows}
+        for r in range(len(self.rows) - 1, -1, -1):
+            if self.rows[r].job_id not in keep:
+                self.removeRow(r)
+                del self.rows[r]
+                del self._texts[r]
+        # What is left is in id order, as the new rows are: each new row either is the model's
+        # row at its place, or is new and goes there.
+        for i, row in enumerate(rows):
+            texts = (row.post_title, row.blog_name, action_label(row), state_label(row, now))
+            texts += (row.message,)
+            if i >= len(self.rows) or self.rows[i].job_id != row.job_id:
+                items = []
+                for text in texts:
+                    item = QStandardItem(text)
+                    item.setEditable(False)
+                    item.setData(row.job_id, Qt.ItemDataRole.UserRole)
+                    if text:
+                        item.setToolTip(text)
+                    items.append(item)
+                self.insertRow(i, items)
+                self.rows.insert(i, row)
+                self._texts.insert(i, texts)
+                continue
+            old = self._texts[i]
+            for c, text in enumerate(texts):
+                if old[c] != text:
+                    item = self.item(i, c)
+                    item.setText(text)
+                    item.setToolTip(text)
+            self.rows[i] = row
+            self._texts[i] = texts
+
+
 class OutboxPanel(QWidget):
     """The table of jobs with Retry, Cancel, Resolve and Sync Now."""
 
@@ -171,18 +218,21 @@ class OutboxPanel(QWidget):
         self.progress.setMaximumHeight(14)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.model = OutboxModel(self)
+        self.table = QTableView()
         self.table.setObjectName("outboxTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        for col in range(len(COLUMNS) - 1):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        # Widths from the contents once per reload, looking at a few rows only
+        # (ResizeToContents would measure every row on every change).
+        header.setResizeContentsPrecision(40)
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.retry_button = QPushButton("&Retry")
         self.retry_button.setObjectName("outboxRetry")
         self.cancel_button = QPushButton("&Cancel Job")
@@ -211,8 +261,8 @@ class OutboxPanel(QWidget):
         self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancelRequested))
         self.resolve_button.clicked.connect(lambda: self._emit_for_selected(self.resolveRequested))
         self.sync_button.clicked.connect(self.syncRequested.emit)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.table.cellDoubleClicked.connect(self._double_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda index: self._double_clicked(index.row(), 0))
         self._update_buttons()
 
     # --- showing ------------------------------------------------------------------------------
@@ -222,24 +272,15 @@ class OutboxPanel(QWidget):
         selected = self.selected_job_id()
         self.snapshot = snapshot
         self.rows = list(snapshot.rows)
-        self.table.setRowCount(len(self.rows))
-        now = datetime.now(UTC)
-        for r, row in enumerate(self.rows):
-            values = (
-                row.post_title,
-                row.blog_name,
-                action_label(row),
-                state_label(row, now),
-                row.message,
-            )
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                item.setData(Qt.ItemDataRole.UserRole, row.job_id)
-                if c == len(values) - 1 and value:
-                    item.setToolTip(value)
-                self.table.setItem(r, c, item)
-            if row.job_id == selected:
-                self.table.selectRow(r)
+        first = self.model.rowCount() == 0
+        self.model.set_rows(self.rows)
+        if first and self.rows:
+            header = self.table.horizontalHeader()
+            for col in range(len(COLUMNS) - 1):
+                self.table.resizeColumnToContents(col)
+                header.resizeSection(col, min(header.sectionSize(col) + 12, 320))
+        if selected is not None:
+            self.select_job(selected)
         if selected is None or selected not in {r.job_id for r in self.rows}:
             self._select_first_needing_user()
         self.summary.setText(summary_text(snapshot))
@@ -293,7 +334,7 @@ class OutboxPanel(QWidget):
         if job_id is not None:
             signal.emit(job_id)
 
-    def _update_buttons(self) -> None:
+    def _update_buttons(self, *_args: Any) -> None:
         row = self.selected_row()
         state = row.state if row is not None else None
         self.retry_button.setEnabled(state in ("pending", "failed", "cancelled"))

@@ -29,8 +29,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 
-#: Finished jobs refresh the tree at most this often (a pull or a run of 100 jobs).
-TREE_REFRESH_MS = 300
+#: Finished jobs refresh the tree at most this often (a pull or a run of 100 jobs): each refresh
+#: reads the library on the database worker and competes with the sync worker for the GIL.
+TREE_REFRESH_MS = 1000
+#: The outbox panel follows the worker's results at most this often.
+OUTBOX_REFRESH_MS = 250
 
 
 class ScheduleDialog(QtWidgets.QDialog):
@@ -99,6 +102,10 @@ class PublishingController(QObject):
         self._tree_timer.setSingleShot(True)
         self._tree_timer.setInterval(TREE_REFRESH_MS)
         self._tree_timer.timeout.connect(self._refresh_tree)
+        self._outbox_timer = QtCore.QTimer(self)
+        self._outbox_timer.setSingleShot(True)
+        self._outbox_timer.setInterval(OUTBOX_REFRESH_MS)
+        self._outbox_timer.timeout.connect(self.reload_outbox)
 
         self._make_actions()
         self._make_menus()
@@ -698,8 +705,8 @@ class PublishingController(QObject):
         self.outboxRefreshed.emit(snapshot)
 
     def _on_busy(self, busy: bool) -> None:
-        if busy:
-            self.reload_outbox()
+        if busy and not self._outbox_timer.isActive():
+            self._outbox_timer.start()
 
     def _on_job(self, outcome: Any) -> None:
         from desktop_blog.core import outbox
@@ -717,8 +724,10 @@ class PublishingController(QObject):
             self.say(f"Not sent yet, will try again: {outcome.message}", 15000)
         elif outcome.state == outbox.CONFLICT:
             self.offer_conflict(outcome)
-        self.reload_outbox()
-        self._tree_timer.start()
+        if not self._outbox_timer.isActive():
+            self._outbox_timer.start()
+        if not self._tree_timer.isActive():
+            self._tree_timer.start()
         current = self.window.current_post_id()
         if outcome.post_id is not None and outcome.post_id == current:
             self._reload_metadata(current)
@@ -734,7 +743,8 @@ class PublishingController(QObject):
         if report.kept_local:
             parts.append(f"{report.kept_local} kept as edited here")
         self.say("Fetched posts: " + ", ".join(parts) + ".")
-        self._tree_timer.start()
+        if not self._tree_timer.isActive():
+            self._tree_timer.start()
         current = self.window.current_post_id()
         if current is not None and current in report.post_ids:
             autosaver = self.window.autosaver
