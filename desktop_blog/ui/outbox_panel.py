@@ -51,6 +51,7 @@ class OutboxRow:
     """A job as the panel shows it."""
 
     job_id: int
+    post_id: int | None
     post_title: str
     blog_name: str
     operation: str
@@ -108,6 +109,7 @@ def read_outbox(library: Any) -> OutboxSnapshot:
         rows.append(
             OutboxRow(
                 job_id=job.id,
+                post_id=job.post_id,
                 post_title=title,
                 blog_name=blogs.get(job.blog_id, "?"),
                 operation=job.operation,
@@ -272,13 +274,12 @@ class OutboxPanel(QWidget):
         selected = self.selected_job_id()
         self.snapshot = snapshot
         self.rows = list(snapshot.rows)
-        first = self.model.rowCount() == 0
         self.model.set_rows(self.rows)
-        if first and self.rows:
-            header = self.table.horizontalHeader()
-            for col in range(len(COLUMNS) - 1):
-                self.table.resizeColumnToContents(col)
-                header.resizeSection(col, min(header.sectionSize(col) + 12, 320))
+        # the model is C++: sizing from contents calls no Python
+        header = self.table.horizontalHeader()
+        for col in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(col)
+            header.resizeSection(col, min(header.sectionSize(col) + 12, 340))
         if selected is not None:
             self.select_job(selected)
         if selected is None or selected not in {r.job_id for r in self.rows}:

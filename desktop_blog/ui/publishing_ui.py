@@ -97,6 +97,7 @@ class PublishingController(QObject):
         self._loading_outbox = False
         self._outbox_dirty = False
         self._sent_in_batch = 0
+        self._busy = False
         self.snapshot: Any | None = None
         self._tree_timer = QtCore.QTimer(self)
         self._tree_timer.setSingleShot(True)
@@ -692,7 +693,10 @@ class PublishingController(QObject):
         waiting = snapshot.waiting
         if waiting == 0:
             self._sent_in_batch = 0
-        self.panel.set_progress(self._sent_in_batch, self._sent_in_batch + waiting)
+        if self._busy:
+            self.panel.set_progress(self._sent_in_batch, self._sent_in_batch + waiting)
+        else:
+            self.panel.set_progress(0, 0)
         needs_user = snapshot.counts.get("failed", 0) + snapshot.counts.get("conflict", 0)
         if waiting or needs_user:
             text = summary_text(snapshot).rstrip(".")
@@ -705,7 +709,8 @@ class PublishingController(QObject):
         self.outboxRefreshed.emit(snapshot)
 
     def _on_busy(self, busy: bool) -> None:
-        if busy and not self._outbox_timer.isActive():
+        self._busy = busy
+        if not self._outbox_timer.isActive():
             self._outbox_timer.start()
 
     def _on_job(self, outcome: Any) -> None:
@@ -790,12 +795,20 @@ class PublishingController(QObject):
             return
         self._offered_conflicts.add(outcome.job_id)
         self.show_outbox()
+        title = next(
+            (r.post_title for r in (self.panel.rows or []) if r.post_id == outcome.post_id),
+            "",
+        )
         box = QtWidgets.QMessageBox(
             QtWidgets.QMessageBox.Icon.Question,
             "The post changed on the blog",
-            f"{outcome.message}\n\nCompare the versions and choose which to keep?",
+            (f"“{title}”" if title else "The post")
+            + " was changed on the blog since it was last synced, so nothing was sent.",
             QtWidgets.QMessageBox.StandardButton.NoButton,
             self.window,
+        )
+        box.setInformativeText(
+            "Open the versions side by side to keep yours, take the blog's, or merge them."
         )
         box.setObjectName("conflictPrompt")
         resolve = box.addButton("Resolve Now…", QtWidgets.QMessageBox.ButtonRole.AcceptRole)

@@ -133,6 +133,14 @@ class SyncWorker(QObject):
 
     # --- the thread ---------------------------------------------------------------------------
 
+    def _emit(self, signal_name: str, *args: Any) -> None:
+        """Emit from the thread; once the QObject is gone (the app quit without stopping the
+        worker) the thread stops instead of raising."""
+        try:
+            getattr(self, signal_name).emit(*args)
+        except RuntimeError:
+            self._stop.set()
+
     def _password(self, account: Any) -> str | None:
         with self._lock:
             known = self._passwords.get(account.id)
@@ -216,11 +224,11 @@ class SyncWorker(QObject):
                 if ask:
                     self._asked.add(account.id)
             if ask:
-                self.passwordNeeded.emit(account)
+                self._emit("passwordNeeded", account)
         if not usable:
-            self.cycleFinished.emit()
+            self._emit("cycleFinished")
             return None
-        self.busyChanged.emit(True)
+        self._emit("busyChanged", True)
         delays: list[float] = []
         try:
             for account in usable:
@@ -229,16 +237,21 @@ class SyncWorker(QObject):
                 if None in pulls or account.id in pulls:
                     try:
                         report = engine.pull_posts(account.id)
-                        self.pullFinished.emit(account.id, report, "")
+                        self._emit("pullFinished", account.id, report, "")
                     except PublishError as exc:
-                        self.pullFinished.emit(account.id, None, exc.user_message)
+                        self._emit("pullFinished", account.id, None, exc.user_message)
                     except Exception as exc:  # noqa: BLE001 - a bug: say so, keep the worker
                         log.exception("pulling blog %s failed", account.id)
-                        self.pullFinished.emit(
-                            account.id, None, f"Pulling failed: {type(exc).__name__}: {exc}"
+                        self._emit(
+                            "pullFinished",
+                            account.id,
+                            None,
+                            f"Pulling failed: {type(exc).__name__}: {exc}",
                         )
                 try:
-                    engine.run_outbox(self._stop, account.id, on_job=self.jobFinished.emit)
+                    engine.run_outbox(
+                        self._stop, account.id, on_job=lambda o: self._emit("jobFinished", o)
+                    )
                     due = engine.seconds_until_due(account.id)
                 except Exception:
                     log.exception("the outbox of blog %s could not run", account.id)
@@ -246,8 +259,8 @@ class SyncWorker(QObject):
                 if due is not None:
                     delays.append(due)
         finally:
-            self.busyChanged.emit(False)
-            self.cycleFinished.emit()
+            self._emit("busyChanged", False)
+            self._emit("cycleFinished")
         return min(delays) if delays else None
 
 

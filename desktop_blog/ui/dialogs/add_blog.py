@@ -16,12 +16,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -77,7 +78,7 @@ class AddBlogDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("addBlogDialog")
         self.setWindowTitle("Add a blog")
-        self.setMinimumWidth(560)
+        self.setMinimumSize(600, 460)
         self.library = library
         self.tasks = tasks
         self.secrets = secrets
@@ -125,6 +126,7 @@ class AddBlogDialog(QDialog):
         self.result.setObjectName("blogCheckResult")
         self.result.setWordWrap(True)
         self.result.setMinimumHeight(60)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.keyring_note = QLabel()
         self.keyring_note.setObjectName("blogKeyringNote")
         self.keyring_note.setWordWrap(True)
@@ -136,7 +138,6 @@ class AddBlogDialog(QDialog):
         self.add_button.setObjectName("blogAdd")
         self.add_button.setDefault(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.add_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.rejected.connect(self.reject)
         # AcceptRole would close the dialog; adding is asynchronous, so it is wired by hand.
@@ -147,7 +148,10 @@ class AddBlogDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(hint)
         layout.addWidget(self.http_warning)
-        layout.addWidget(self.result)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button, 0, Qt.AlignmentFlag.AlignTop)
+        check_row.addWidget(self.result, 1)
+        layout.addLayout(check_row)
         layout.addWidget(self.keyring_note)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
