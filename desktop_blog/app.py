@@ -11,8 +11,9 @@ PySide6 window about 155 ms to show.
 Environment:
     DESKTOP_BLOG_HOME            the library's folder (else the platform's user data folder)
     DESKTOP_BLOG_STARTUP_PROBE   print ``shown <ms>`` once the window is painted, ``ready <ms>``
-                                 once the library is open and its post shown, and ``preview <ms>``
-                                 once the preview first painted the rendered post (for
+                                 once the library is open and its post shown, and ``preview <ms>
+                                 cached|rendered`` once the preview first painted the post, from
+                                 the start-up cache's HTML or rendered (for
                                  benchmarks); the time counts from DESKTOP_BLOG_T0 (a
                                  ``time.time()`` taken before the process was started) or else
                                  from the process start
@@ -97,8 +98,9 @@ class StartupProbe(QObject):
     def shown(self) -> None:
         self._print("shown")
 
-    def _print(self, what: str) -> None:
-        print(f"{what} {(time.time() - self.t0) * 1000:.1f}", flush=True)
+    def _print(self, what: str, note: str = "") -> None:
+        ms = (time.time() - self.t0) * 1000
+        print(f"{what} {ms:.1f} {note}".rstrip(), flush=True)
 
     def _ready(self) -> None:
         self._print("ready")
@@ -112,7 +114,8 @@ class StartupProbe(QObject):
         if self.previewed:
             return
         self.previewed = True
-        self._print("preview")
+        how = "cached" if self.window is not None and self.window.preview_from_cache() else ""
+        self._print("preview", how or "rendered")
         if self.is_ready:
             self._quit()
 

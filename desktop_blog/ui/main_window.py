@@ -1192,9 +1192,11 @@ class MainWindow(QMainWindow):
         )
         if self.editor_panel.post_id is not None:
             self.preview_connection.reset()
-        elif cached is not None:
-            # The editor has no post yet: its (empty) text must not replace the cached post.
-            self.preview_connection.held = True
+            return
+        # The editor has no post yet: its (empty) text is not worth a render, and must not
+        # replace the cached post nor count as the first preview. Showing a post releases it.
+        self.preview_connection.held = True
+        if cached is not None:
             if self._first_preview_generation == 0:
                 generation = 0  # the shell came with the cached post's HTML
             else:
@@ -1213,14 +1215,9 @@ class MainWindow(QMainWindow):
 
     # --- start-up cache -------------------------------------------------------------------------
 
-    def showing_cached_post(self) -> bool:
-        """The preview is bringing up the post from the start-up cache (not painted yet)."""
-        return (
-            self.preview is not None
-            and self._first_preview_generation == 0
-            and not self._preview_painted
-            and self.startup_post is not None
-        )
+    def preview_from_cache(self) -> bool:
+        """The preview's first post came as HTML from the start-up cache."""
+        return self.preview is not None and self._first_preview_generation == 0
 
     # A preview that does not paint (hidden, minimised) holds nothing up for longer than this.
     AFTER_PREVIEW_TIMEOUT_MS = 1500
@@ -1291,13 +1288,25 @@ class MainWindow(QMainWindow):
         entry = self._startup_entry()
         if entry is None or self._closing_done or self.tasks is None:
             return
+        from dataclasses import replace
+
         from . import startup_cache
 
         home = self.home
-        if now:
+
+        def write() -> None:
+            if entry.blocks is None:
+                # Not rendered yet (quitting at once): the HTML already there may be for this text.
+                old = startup_cache.read(home, entry.post_id)
+                if old is not None and old.body == entry.body and old.blocks:
+                    startup_cache.write(home, replace(entry, blocks=old.blocks))
+                    return
             startup_cache.write(home, entry)
+
+        if now:
+            write()
         else:
-            self.tasks.run_db(lambda: startup_cache.write(home, entry))
+            self.tasks.run_db(write)
 
     def _on_edit_stored(self, edit: Any, updated_at: Any) -> None:
         if edit.post_id != self.editor_panel.post_id:

@@ -178,6 +178,19 @@ def shell_html(
 
 # --- render results ---------------------------------------------------------------------------
 
+# What the shell brings of a post at start-up: blocks up to this much HTML (a tall screen of
+# text twice over), the rest comes after the first frame.
+FIRST_SCREENS_HTML = 12_000
+
+
+def _first_screens(blocks: Blocks) -> Blocks:
+    size = 0
+    for n, (_id, html, _line) in enumerate(blocks):
+        size += len(html)
+        if size > FIRST_SCREENS_HTML:
+            return list(blocks[: max(1, n)])
+    return list(blocks)
+
 
 def blocks_of(result: Any) -> Blocks:
     """``[(block id, html, first source line or None)]`` of a render result (``.blocks`` of
@@ -359,7 +372,7 @@ class PreviewView(QWebEngineView):
             settings.setAttribute(attr, on)
 
         self._bridge = _Bridge(self)
-        self._bridge.painted_.connect(self.painted)
+        self._bridge.painted_.connect(self._on_painted)
         self._bridge.clicked_.connect(self._on_clicked)
         self._channel = QWebChannel(self)
         self._channel.registerObject("previewBridge", self._bridge)
@@ -386,9 +399,16 @@ class PreviewView(QWebEngineView):
         # already (from the start-up cache): making it imports Pygments.
         with_code_css = self._theme in _CODE_CSS
         self._code_css_in_page: str | None = self._theme if with_code_css else None
+        # The shell brings the first screens of ``initial_blocks``; the rest follow once they
+        # are painted (parsing and laying out the whole post first would only delay the frame).
+        self._rest: _Pending | None = None
         if initial_blocks:
-            self._shown = {i: (html, line) for i, html, line in initial_blocks}
-            self._order = [b[0] for b in initial_blocks]
+            head = _first_screens(initial_blocks)
+            if len(head) < len(initial_blocks):
+                self._rest = _Pending(list(initial_blocks), 0)
+            initial_blocks = head
+            self._shown = {i: (html, line) for i, html, line in head}
+            self._order = [b[0] for b in head]
             self._generation = 0
         self._load_shell(
             shell_html(
@@ -418,7 +438,22 @@ class PreviewView(QWebEngineView):
 
     def shown_blocks(self) -> Blocks:
         """``[(block id, html, first line)]`` of what the page shows (or is about to)."""
+        if self._rest is not None:
+            return list(self._rest.blocks)
         return [(i, *self._shown[i]) for i in self._order]
+
+    @Slot(int)
+    def _on_painted(self, generation: int) -> None:
+        rest = self._rest
+        if rest is not None and generation == 0:
+            # The first screens from the shell are on screen: now the rest of the post, unless
+            # a newer rendering came meanwhile.
+            self._rest = None
+            if self._generation == 0 and self._pending is None:
+                self._pending = rest
+                if self._loaded:
+                    self._flush()
+        self.painted.emit(generation)
 
     @property
     def media_handler(self):
@@ -470,6 +505,7 @@ class PreviewView(QWebEngineView):
         self._min_generation = min_generation
         self._generation = min(self._generation, min_generation - 1)
         self._pending = None
+        self._rest = None
         self._shown = {}
         self._order = []
         self._dirty = None
@@ -480,6 +516,7 @@ class PreviewView(QWebEngineView):
     def expect_newer(self, min_generation: int) -> None:
         """Like ``clear`` but the page keeps showing what it shows until a render of
         ``min_generation`` or later replaces it (compared block by block)."""
+        self._rest = None
         self._min_generation = min_generation
         self._pending = None
         self._dirty = None

@@ -18,6 +18,7 @@ from desktop_blog import __main__ as entry
 from desktop_blog import app
 from desktop_blog.core import db, library, models
 from desktop_blog.core.welcome import WELCOME_TITLE
+from desktop_blog.ui import startup_cache
 from desktop_blog.ui.editor_panel import STATUS_LABELS
 from desktop_blog.ui.main_window import Act, MainWindow
 
@@ -384,10 +385,14 @@ def test_python_m_desktop_blog_starts_shows_and_quits(tmp_path: Path):
     )
     assert out.returncode == 0, out.stderr
     marks = ("shown", "ready", "previ")
-    lines = dict(line.split() for line in out.stdout.splitlines() if line[:5] in marks)
-    assert float(lines["shown"]) <= float(lines["ready"])
+    lines = {
+        line.split()[0]: line.split()[1:] for line in out.stdout.splitlines() if line[:5] in marks
+    }
+    assert float(lines["shown"][0]) <= float(lines["ready"][0])
     # The welcome post was rendered in the preview before the probe let the app quit.
-    assert float(lines["shown"]) < float(lines["preview"])
+    assert float(lines["shown"][0]) < float(lines["preview"][0])
+    assert lines["preview"][1:] == ["rendered"]  # a first start has no start-up cache
+    assert (home / startup_cache.CACHE_FILENAME).exists()  # the next one will
     assert (home / db.DB_FILENAME).exists()
     assert (home / "settings.ini").exists()
 

@@ -207,3 +207,24 @@ def test_the_next_start_uses_what_the_last_one_wrote(qtbot, home):
     wait_ready(qtbot, second)
     assert second.editor_panel.editor.toPlainText() == post.body
     close(second)
+
+
+def test_a_long_cached_post_comes_whole_after_its_first_screens(qtbot, home):
+    from desktop_blog.render.incremental import IncrementalRenderer
+
+    body = "\n\n".join(f"Paragraph number {i}. " + "Words to fill it. " * 20 for i in range(300))
+    post = make_library(home, body)
+    result = IncrementalRenderer().render(body)
+    blocks = [(b.id, b.html, b.line) for b in result.blocks]
+    startup_cache.write(home, startup_cache.entry(post, blocks))
+    window = launched(qtbot, home)
+    qtbot.waitUntil(
+        lambda: window.preview is not None and window.preview.is_ready(), timeout=TIMEOUT
+    )
+    # The shell brought the first screens only; the rest follows the first frame.
+    assert len(blocks) > 100
+    qtbot.waitUntil(lambda: js(window, qtbot, "__db.blockCount()") == len(blocks), timeout=TIMEOUT)
+    assert "Paragraph number 299." in preview_text(window, qtbot)
+    assert window.preview.shown_blocks() == blocks
+    wait_ready(qtbot, window)
+    close(window)
