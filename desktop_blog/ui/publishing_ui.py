@@ -469,6 +469,11 @@ class PublishingController(QObject):
     def ask_password(self, account: Any, *, force: bool = False) -> bool:
         """Ask for `account`'s password (once per session unless `force`); True if given."""
         if not force and account.id in self._asked_password:
+            self.say(
+                f"The jobs of “{account.name}” wait: it has no password in this session "
+                "(Blog → Set Password…).",
+                15000,
+            )
             return False
         self._asked_password.add(account.id)
         why = ""
@@ -483,7 +488,11 @@ class PublishingController(QObject):
         if not ok or not password:
             if self.worker is not None:
                 self.worker.decline_password(account.id)
-            self.say(f"The jobs of “{account.name}” wait until its password is given.")
+            self.say(
+                f"The jobs of “{account.name}” wait until its password is given "
+                "(Blog → Set Password…).",
+                15000,
+            )
             return False
         if self.worker is not None:
             self.worker.set_password(account.id, password)

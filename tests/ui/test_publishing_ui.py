@@ -130,6 +130,25 @@ def type_post(qtbot, window, title: str, body: str) -> int:
     return window.current_post_id()
 
 
+def answer_next_dialog(act) -> list[str]:
+    """Call ``act(dialog)`` on the next modal dialog; returns a list that gets its text."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    seen: list[str] = []
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, poll)
+            return
+        seen.append(dialog.labelText() if isinstance(dialog, QInputDialog) else dialog.text())
+        act(dialog)
+
+    QTimer.singleShot(0, poll)
+    return seen
+
+
 def rows(window) -> list:
     return list(controller(window).panel.rows)
 
@@ -360,3 +379,145 @@ def test_conflict_take_theirs_puts_the_blog_text_in_the_editor(qtbot, window, fa
     assert "edited on the blog" in fake.posts[remote_id]["content"]
     assert len(fake.requests_to(f"/wp/v2/posts/{remote_id}", "POST")) == requests_before
     qtbot.waitUntil(lambda: not any(r.state == "conflict" for r in rows(window)), timeout=WAIT_MS)
+
+
+def test_schedule_draft_unpublish_and_trash_on_the_blog(qtbot, window, fake, site) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from PySide6.QtCore import QDateTime, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_blog.ui.publishing_ui import ScheduleDialog
+
+    add_blog(qtbot, window, site, fake.username, fake.app_password)
+    ctl = controller(window)
+    status = window.editor_panel.metadata.status
+
+    type_post(qtbot, window, "Kept as a draft there", "Draft text.\n")
+    ctl.actions["remote_draft"].trigger()
+    wait_row(qtbot, window, "Kept as a draft there", "done")
+    assert [p["status"] for p in remote_posts(fake, "Kept as a draft there")] == ["draft"]
+
+    type_post(qtbot, window, "For next week", "Later.\n")
+    when = (datetime.now(UTC) + timedelta(days=7)).replace(second=0, microsecond=0)
+
+    def answer_schedule() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ScheduleDialog):
+            QTimer.singleShot(20, answer_schedule)
+            return
+        dialog.date_edit.setDateTime(QDateTime(when.astimezone().replace(tzinfo=None)))
+        dialog.accept()
+
+    QTimer.singleShot(0, answer_schedule)
+    ctl.actions["schedule"].trigger()
+    wait_row(qtbot, window, "For next week", "done")
+    (scheduled,) = remote_posts(fake, "For next week")
+    assert scheduled["status"] == "future"
+    assert scheduled["date_gmt"] == when
+    qtbot.waitUntil(lambda: status.currentData() == "scheduled", timeout=WAIT_MS)
+
+    ctl.actions["unpublish"].trigger()
+    qtbot.waitUntil(
+        lambda: remote_posts(fake, "For next week")[0]["status"] == "draft", timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: status.currentData() == "draft", timeout=WAIT_MS)
+
+    ctl.actions["trash_remote"].trigger()
+    qtbot.waitUntil(
+        lambda: remote_posts(fake, "For next week")[0]["status"] == "trash", timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: status.currentData() == "trash", timeout=WAIT_MS)
+    assert "Kept as a draft there" in [p["title"] for p in fake.posts.values()]
+
+
+def test_a_missing_password_is_asked_once_then_jobs_go(qtbot, window, fake, site) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from desktop_blog.core.models import Blog
+
+    ctl = wait_worker(qtbot, window)
+    # a blog added earlier (its password was in memory then; this session has none)
+    with window.library.session() as s:
+        s.add(Blog(name="Fake Blog", kind="wordpress-rest", url=site, username=fake.username))
+        s.commit()
+    window.tree.refresh()
+    type_post(qtbot, window, "Needs the password", "Text.\n")
+    asked: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        asked.append(dialog.labelText())
+        dialog.setTextValue(fake.app_password)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    ctl.actions["publish_now"].trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=WAIT_MS)
+    assert "application password" in asked[0] and fake.username in asked[0]
+    assert "kept in memory" in asked[0]  # and why it is asked for
+    wait_row(qtbot, window, "Needs the password", "done")
+    assert len(remote_posts(fake, "Needs the password")) == 1
+
+    # the password is gone again (changed): asked once per session, so the job waits, saying so
+    from types import SimpleNamespace
+
+    ctl.secrets.delete(SimpleNamespace(url=site, username=fake.username))
+    ctl.worker.forget_blog(1)
+    type_post(qtbot, window, "Waits for a password", "Text.\n")
+    ctl.actions["publish_now"].trigger()
+    qtbot.waitUntil(lambda: "no password in this session" in ctl.last_message, timeout=WAIT_MS)
+    wait_row(qtbot, window, "Waits for a password", "pending")
+    assert remote_posts(fake, "Waits for a password") == []
+    assert QApplication.activeModalWidget() is None  # not asked again
+
+
+def test_remove_blog_keeps_its_posts_here(qtbot, window, fake, site) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    add_blog(qtbot, window, site, fake.username, fake.app_password)
+    ctl = controller(window)
+    type_post(qtbot, window, "Stays with me", "Mine.\n")
+    ctl.actions["publish_now"].trigger()
+    wait_row(qtbot, window, "Stays with me", "done")
+    seen = answer_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Yes).click())
+    ctl.actions["remove_blog"].trigger()
+    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
+    assert "Nothing changes on the blog" in seen[0]
+    qtbot.waitUntil(lambda: tree_blogs(window) == [], timeout=WAIT_MS)
+    assert "Removed the blog" in ctl.last_message
+    assert len(remote_posts(fake, "Stays with me")) == 1  # the blog is untouched
+    qtbot.waitUntil(lambda: window.tree.current_post_id() is not None, timeout=WAIT_MS)
+    assert window.editor_panel.title.text() == "Stays with me"
+
+
+def test_outbox_model_changes_only_what_changed(qtbot) -> None:
+    from desktop_blog.ui.outbox_panel import OutboxPanel, OutboxRow, OutboxSnapshot
+
+    def row(job_id: int, state: str, message: str = "") -> OutboxRow:
+        return OutboxRow(
+            job_id, job_id, f"Post {job_id}", "Blog", "publish", "publish", state, 1, message, None
+        )
+
+    panel = OutboxPanel()
+    qtbot.addWidget(panel)
+    panel.show_snapshot(OutboxSnapshot([row(1, "done"), row(2, "pending"), row(3, "pending")], {}))
+    first_item = panel.model.item(1, 0)
+    panel.show_snapshot(
+        OutboxSnapshot([row(2, "failed", "Refused."), row(3, "pending"), row(4, "pending")], {})
+    )
+    model = panel.model
+    assert [model.item(r, 0).text() for r in range(model.rowCount())] == [
+        "Post 2",
+        "Post 3",
+        "Post 4",
+    ]
+    assert model.item(0, 0) is first_item  # the same row, updated in place
+    assert model.item(0, 3).text() == "Failed"
+    assert model.item(0, 4).text() == "Refused."
+    panel.select_job(2)
+    assert panel.retry_button.isEnabled() and not panel.resolve_button.isEnabled()
