@@ -24,7 +24,15 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIntValidator, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QIntValidator,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -40,7 +48,16 @@ from PySide6.QtWidgets import (
 from .palette import LIGHT
 
 GROUP = "find"  # the editor's extra-selection group for matches
-ERROR_STYLE = "QLineEdit { background: #ffd6d6; color: #5c0000; border: 1px solid #c62828; }"
+# A field's colours when its pattern is invalid ("error") or finds nothing ("none"), for a light
+# and a dark window: dark red text on pink in light mode would be a glaring patch in dark mode,
+# so there it is light text on dark red. Every pair keeps a contrast of at least 7:1.
+FIELD_STYLES = {
+    (False, "error"): "background: #ffd6d6; color: #5c0000; border: 1px solid #c62828;",
+    (False, "none"): "background: #ffecec; color: #5c0000; border: 1px solid #e39a9a;",
+    (True, "error"): "background: #5c1a1a; color: #ffe3e3; border: 1px solid #ef7070;",
+    (True, "none"): "background: #432224; color: #ffe3e3; border: 1px solid #9c4a4f;",
+}
+ERROR_STYLE = f"QLineEdit {{ {FIELD_STYLES[False, 'error']} }}"
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -121,6 +138,9 @@ class FindBar(QWidget):
         self.find_field.setClearButtonEnabled(True)
         self.replace_field = QLineEdit()
         self.replace_field.setPlaceholderText("Replace with")
+        # Beside a narrow editor the buttons took nearly all the width: keep a word visible.
+        for field in (self.find_field, self.replace_field):
+            field.setMinimumWidth(120)
         self.case_toggle = self._toggle("Aa", "Match case")
         self.word_toggle = self._toggle("W", "Whole words")
         self.regex_toggle = self._toggle(".*", "Regular expression (Python syntax)")
@@ -335,14 +355,32 @@ class FindBar(QWidget):
         self._ensure_matches()
         self._update_highlights()
 
+    def is_dark(self) -> bool:
+        """Whether the bar is drawn dark (it follows its palette, which follows the window)."""
+        return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+    def _set_field_state(self, field: QLineEdit, state: str) -> None:
+        """``error``, ``none`` (no match) or ``""``: the field's colours say so."""
+        field.setProperty("findState", state)
+        style = FIELD_STYLES.get((self.is_dark(), state))
+        field.setStyleSheet(f"QLineEdit {{ {style} }}" if style else "")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # light <-> dark: recolour the fields
+            for field in (self.find_field, self.replace_field):
+                state = field.property("findState")
+                if state:
+                    self._set_field_state(field, state)
+
     def _set_error(self, message: str | None, field: QLineEdit | None = None) -> None:
         self._error = message
         for f in (self.find_field, self.replace_field):
             if f is field and message:
-                f.setStyleSheet(ERROR_STYLE)
+                self._set_field_state(f, "error")
                 f.setToolTip(message)
             else:
-                f.setStyleSheet("")
+                self._set_field_state(f, "")
                 f.setToolTip("")
         if message:
             self.count_label.setText("Invalid pattern" if field is self.find_field else "Invalid")
@@ -351,7 +389,7 @@ class FindBar(QWidget):
             self.count_label.setToolTip("")
 
     def _clear_replace_error(self, *_args: object) -> None:
-        if self._error and self.replace_field.styleSheet():
+        if self._error and self.replace_field.property("findState") == "error":
             self._set_error(None)
             self._update_label()
 
@@ -497,6 +535,9 @@ class FindBar(QWidget):
         if self._error:
             return
         total = len(self._matches)
+        self._set_field_state(
+            self.find_field, "none" if self.find_field.text() and not total else ""
+        )
         if not self.find_field.text():
             self.count_label.setText("")
         elif not total:

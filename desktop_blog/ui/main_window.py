@@ -1108,6 +1108,9 @@ class MainWindow(QMainWindow):
     def _even_split(self) -> None:
         both = not self.editor_panel.isHidden() and self.preview is not None
         if both and not self.preview.isHidden() and self._split_evenly and self.isVisible():
+            # The window may not be laid out yet (the preview is made early in build): lay it
+            # out now, so the share is of the final width.
+            self.layout().activate()
             total = sum(self.work_splitter.sizes())
             if total > 0 and self.work_splitter.count() == 2:
                 self._split_evenly = False

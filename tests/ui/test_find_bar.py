@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
-from desktop_blog.ui.find_bar import FindBar, GotoLineBar, compile_pattern, find_all
+from desktop_blog.ui.find_bar import FIELD_STYLES, FindBar, GotoLineBar, compile_pattern, find_all
 from desktop_blog.ui.markdown_editor import MarkdownEditor
 
 TEXT = "Cat cat CAT\ncatalog concat\nthe cat sat\n"
@@ -108,6 +109,7 @@ def test_invalid_regex_is_shown_not_raised(setup) -> None:
     search(bar, "(unclosed", regex=True)
     assert bar.pattern_error() is not None
     assert "position" in bar.pattern_error()
+    assert bar.find_field.property("findState") == "error"
     assert bar.find_field.styleSheet()
     assert bar.find_field.toolTip() == bar.pattern_error()
     assert bar.count_label.text() == "Invalid pattern"
@@ -116,7 +118,7 @@ def test_invalid_regex_is_shown_not_raised(setup) -> None:
     assert bar.replace_all() == 0
     search(bar, "(closed)", regex=True)
     assert bar.pattern_error() is None
-    assert not bar.find_field.styleSheet()
+    assert bar.find_field.property("findState") != "error"
 
 
 def test_invalid_replacement_template(setup) -> None:
@@ -244,3 +246,45 @@ def test_goto_line_bar(qtbot) -> None:
     QTest.keyClick(bar.field, Qt.Key.Key_Escape)
     assert not bar.isVisible()
     assert editor.cursor_line() == 300
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        c = QColor(hex_colour)
+        out = []
+        for v in (c.redF(), c.greenF(), c.blueF()):
+            out.append(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * out[0] + 0.7152 * out[1] + 0.0722 * out[2]
+
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_field_colours_are_readable_in_light_and_dark() -> None:
+    import re
+
+    for (dark, state), style in FIELD_STYLES.items():
+        background = re.search(r"background: (#[0-9a-f]{6})", style).group(1)
+        text = re.search(r"[^-]color: (#[0-9a-f]{6})", style).group(1)
+        assert _contrast(text, background) >= 7, (dark, state)
+        # A dark window gets a dark field, a light one a light field.
+        assert (QColor(background).lightness() < 128) == dark, (dark, state)
+
+
+def test_no_match_and_errors_follow_the_dark_palette(setup) -> None:
+    from desktop_blog.ui.main_window import _dark_palette
+
+    _editor, bar = setup
+    bar.open_find()
+    search(bar, "nothing like this")
+    assert bar.count_label.text() == "No results"
+    assert bar.find_field.property("findState") == "none"
+    assert FIELD_STYLES[False, "none"] in bar.find_field.styleSheet()
+    bar.setPalette(_dark_palette())
+    assert bar.is_dark()
+    assert FIELD_STYLES[True, "none"] in bar.find_field.styleSheet()
+    search(bar, "(unclosed", regex=True)
+    assert FIELD_STYLES[True, "error"] in bar.find_field.styleSheet()
+    search(bar, "cat", regex=False)  # found: the field has its own colours again
+    assert bar.find_field.property("findState") == ""
+    assert not bar.find_field.styleSheet()
