@@ -4,13 +4,24 @@ Figures, each the median of several runs, in seconds:
 
 * ``export_pdf_5k_s``: ``desktop-blog export ID --format pdf`` of a 5,000-word post from
   ``postgen.generate_post`` (headings, lists, tables, code) with three images of the library,
-  the whole process: Python start, library, QtWebEngine start, print, pypdf, write. Issue 7's
+  the whole process: Python start, library, QtWebEngine start, print, finish, write. Issue 7's
   target: median <= 1.5 s.
-* ``export_pdf_100_posts_s``: the same command with 100 posts of 800 words (one with an image
-  each) into one PDF with a table of contents (printed twice: the second time with the page
-  numbers in the contents). Target <= 15 s.
+* ``export_pdf_100_posts_s``: the same command with 100 posts of 800 words (one image each)
+  into one PDF with a table of contents (printed once). Target <= 15 s.
 * ``import_1000_md_s``: ``import_md.import_paths`` of 1,000 Jekyll-named Markdown files of 300
   words with front matter into an empty library, committed. Target <= 10 s.
+
+Baselines measured in the same rounds, so that a loaded machine (two cores shared by several
+people) shows in both; each ratio is the median of the per-round ratios:
+
+* ``export_cli_baseline_s``: ``desktop-blog list`` on the same library, run right before each
+  export: the cost every command pays (Python, SQLAlchemy, the CLI's imports, the library).
+  ``export_pdf_5k_over_cli`` and ``export_pdf_100_over_cli`` are the exports' ratios to it.
+* ``import_parse_only_s``: reading and parsing the same 1,000 files (``parse_file``) without
+  the database, before each import: ``import_1000_md_over_parse`` is the import's ratio to it.
+* With ``BENCH_EXPORT_BEFORE=DIR`` (a checkout of an older commit, e.g. ``git archive REV |
+  tar -x -C DIR``), the same commands run from that tree in the same rounds too:
+  ``*_before_s`` and ``*_speedup`` (before / now, median of the rounds' ratios).
 
 Run ``python benchmarks/bench_export.py`` to print one JSON object per line; ``run.py`` calls
 ``run()``. Headless: no display needed (the export chooses the offscreen platform).
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import struct
 import subprocess
 import sys
@@ -76,18 +88,32 @@ def _add_post(session, title: str, words: int, seed: int, images: int) -> int:
     return post.id
 
 
-def _cli(home: Path, *args: str) -> float:
+BEFORE = os.environ.get("BENCH_EXPORT_BEFORE")  # an older tree to compare with, or None
+
+
+def _ratio(numerators: list[float], denominators: list[float]) -> dict:
+    ratios = [a / b for a, b in zip(numerators, denominators, strict=True)]
+    fig = figure(ratios, "x")
+    fig["median"] = round(statistics.median(ratios), 2)
+    return fig
+
+
+def _cli(home: Path, *args: str, tree: str | None = None) -> float:
+    """Seconds of one ``python -m desktop_blog`` run (from ``tree`` when given)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.pop("QT_QPA_PLATFORM", None)
     if os.geteuid() == 0:
         env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+    if tree is not None:
+        env["PYTHONPATH"] = tree
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "desktop_blog", "--home", str(home), *args],
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=900,
+        cwd=tree,
     )
     seconds = time.perf_counter() - start
     if out.returncode != 0:
@@ -107,13 +133,50 @@ def _pdf_figures(tmp: Path) -> dict:
         lib.close()
     out = tmp / "out.pdf"
     _cli(home, "export", str(big), "-f", "pdf", "-o", str(out))  # warm the file cache
-    five_k = [_cli(home, "export", str(big), "-f", "pdf", "-o", str(out)) for _ in range(RUNS_5K)]
     ids = [str(i) for i in many]
-    hundred = [_cli(home, "export", *ids, "-f", "pdf", "-o", str(out)) for _ in range(RUNS_100)]
-    return {
-        "export_pdf_5k_s": figure(five_k, "s"),
-        "export_pdf_100_posts_s": figure(hundred, "s"),
+    samples: dict[str, list[float]] = {}
+
+    def measure(key: str, *args: str, tree: str | None = None) -> None:
+        samples.setdefault(key, []).append(_cli(home, *args, tree=tree))
+
+    for run in range(max(RUNS_5K, RUNS_100)):
+        measure("base", "list")
+        if run < RUNS_5K:
+            measure("5k", "export", str(big), "-f", "pdf", "-o", str(out))
+            if BEFORE:
+                measure("5k_before", "export", str(big), "-f", "pdf", "-o", str(out), tree=BEFORE)
+        if run < RUNS_100:
+            measure("base100", "list")
+            measure("100", "export", *ids, "-f", "pdf", "-o", str(out))
+            if BEFORE:
+                measure("100_before", "export", *ids, "-f", "pdf", "-o", str(out), tree=BEFORE)
+    figures = {
+        "export_pdf_5k_s": figure(samples["5k"], "s"),
+        "export_pdf_100_posts_s": figure(samples["100"], "s"),
+        "export_cli_baseline_s": figure(samples["base"], "s"),
+        "export_pdf_5k_over_cli": _ratio(samples["5k"], samples["base"][:RUNS_5K]),
+        "export_pdf_100_over_cli": _ratio(samples["100"], samples["base100"]),
     }
+    if BEFORE:
+        figures["export_pdf_5k_before_s"] = figure(samples["5k_before"], "s")
+        figures["export_pdf_100_posts_before_s"] = figure(samples["100_before"], "s")
+        figures["export_pdf_5k_speedup"] = _ratio(samples["5k_before"], samples["5k"])
+        figures["export_pdf_100_posts_speedup"] = _ratio(samples["100_before"], samples["100"])
+    return figures
+
+
+IMPORT_BEFORE = """
+import sys, time
+from pathlib import Path
+from desktop_blog.core import db, import_md
+lib = db.open_library(Path(sys.argv[1]))
+start = time.perf_counter()
+with lib.session() as s:
+    report = import_md.import_paths(s, [Path(sys.argv[2])])
+    s.commit()
+print(time.perf_counter() - start, len(report.imported))
+lib.close()
+"""
 
 
 def _import_figure(tmp: Path) -> dict:
@@ -123,8 +186,12 @@ def _import_figure(tmp: Path) -> dict:
         day = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
         text = generate_post(300, 1000 + i).replace("title: A generated post", f"title: Post {i}")
         (folder / f"{day}-post-{i}.md").write_text(text, "utf-8")
-    samples = []
+    samples, parse, before = [], [], []
     for run in range(RUNS_IMPORT):
+        start = time.perf_counter()
+        for path in import_md.markdown_files([folder]):
+            import_md.parse_file(path)
+        parse.append(time.perf_counter() - start)
         lib = db.open_library(tmp / f"import-home-{run}")
         try:
             start = time.perf_counter()
@@ -136,7 +203,34 @@ def _import_figure(tmp: Path) -> dict:
             lib.close()
         if report.errors or len(report.imported) != 1000:
             raise RuntimeError(f"import: {len(report.imported)} imported, {report.errors[:3]}")
-    return {"import_1000_md_s": figure(samples, "s")}
+        if BEFORE:
+            db.open_library(tmp / f"import-before-{run}").close()  # migrated by this tree
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    IMPORT_BEFORE,
+                    str(tmp / f"import-before-{run}"),
+                    str(folder),
+                ],
+                capture_output=True,
+                text=True,
+                cwd=BEFORE,
+                env={**os.environ, "PYTHONPATH": BEFORE},
+                timeout=900,
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"import before: {out.stderr[-2000:]}")
+            before.append(float(out.stdout.split()[0]))
+    figures = {
+        "import_1000_md_s": figure(samples, "s"),
+        "import_parse_only_s": figure(parse, "s"),
+        "import_1000_md_over_parse": _ratio(samples, parse),
+    }
+    if before:
+        figures["import_1000_md_before_s"] = figure(before, "s")
+        figures["import_1000_md_speedup"] = _ratio(before, samples)
+    return figures
 
 
 def run() -> dict[str, dict]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -225,6 +225,7 @@ class ExportController(QObject):
         self._job: str | None = None
         self._printer = None
         self._outcome: Outcome | None = None
+        self._title: str | None = None
 
         self.export_menu = QMenu("&Export", window)
         self.export_menu.setObjectName("exportMenu")
@@ -266,6 +267,17 @@ class ExportController(QObject):
             menu.addMenu(self.import_menu)
         self._set_enabled(False)
         window.libraryReady.connect(self._on_library_ready)
+        # A window that closes stops the job: the workers are waited for at close.
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.window and event.type() == QEvent.Type.Close and self.busy:
+            self._cancel.set()
+            printer, self._printer = self._printer, None
+            if printer is not None:
+                printer.cancel()
+                printer.close()  # its page goes before QtWebEngine's profile at exit
+        return False
 
     @staticmethod
     def _preferences_action(window: Any) -> QAction | None:
@@ -418,6 +430,8 @@ class ExportController(QObject):
             autosaver.flush()  # the open post's last keystrokes go in before it is read
         self._begin("export", f"Exporting to {FORMAT_NAMES[fmt]}…")
         self._outcome = Outcome("export", fmt, path)
+        # A folder's or a blog's PDF is titled after it; posts keep theirs ("Posts" for many).
+        self._title = None if scope.kind == "posts" else scope.label[:1].upper() + scope.label[1:]
         if fmt == "pdf":
             from . import pdf_export
 
@@ -534,7 +548,7 @@ class ExportController(QObject):
         lib = self.window.library
         outcome = self._outcome
         docs = self._doc_posts(posts)
-        options = pdf_export.PdfOptions(page_size=page_size)
+        options = pdf_export.PdfOptions(page_size=page_size, title=self._title)
 
         def build():
             from desktop_blog.core.export_md import image_loader

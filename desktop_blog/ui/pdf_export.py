@@ -144,8 +144,17 @@ class PdfResult:
     post_pages: dict[str, int] = field(default_factory=dict)  # anchor -> first page (1-based)
 
 
+# The page is only ever printed: no screen layout. Blink lays the page out for the screen when
+# it loads and again for print; with nothing to lay out on screen, the load of 40 posts took
+# 0.3 s instead of 0.9 s and the renderer's print work fell by a third (27 instead of 40 ms of
+# CPU per page), and every page rendered pixel for pixel the same (measured with pdftoppm).
+# Images still load (an <img> loads whether it is displayed or not), before loadFinished.
+SCREEN_HIDDEN_CSS = "@media screen { body { display: none !important; } }\n"
+
+
 def print_css(options: PdfOptions) -> str:
-    """``@page`` rules: size, margins and the page number in the bottom margin."""
+    """``@page`` rules: size, margins and the page number in the bottom margin; no layout
+    for the screen (``SCREEN_HIDDEN_CSS``)."""
     top, right, bottom, left = options.margins_mm
     number = ""
     if options.page_numbers:
@@ -157,7 +166,9 @@ def print_css(options: PdfOptions) -> str:
     return (
         f"@page {{ size: {_CSS_SIZES[options.page_size]};"
         f" margin: {top}mm {right}mm {bottom}mm {left}mm; {number} }}\n"
-        ".db-toc-page { min-width: 2.5em; text-align: right; }\n" + options.custom_css
+        ".db-toc-page { min-width: 2.5em; text-align: right; }\n"
+        + SCREEN_HIDDEN_CSS
+        + options.custom_css
     )
 
 
