@@ -468,11 +468,9 @@ def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[st
             return PULL_UPDATED, post.id
         return PULL_UNCHANGED, post.id
     if post is None:
-        data = library.create_post(
-            session, pulled.title, pulled.markdown, blog_id=blog_id, kind=pulled.kind
-        )
-        post = _post(session, data.id)
-        outcome = PULL_NEW
+        # One INSERT with everything (a pull may bring thousands of posts: going through
+        # create_post and update_post would cost several more queries each).
+        return PULL_NEW, _insert_pulled(session, blog_id, pulled)
     else:
         edited = post.synced_body is None or (
             post.body != post.synced_body or post.title != (post.synced_title or "")
@@ -503,6 +501,36 @@ def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[st
         post.published_at = pulled.date_gmt
     session.flush()
     return outcome, post.id
+
+
+def _insert_pulled(session: Session, blog_id: int, pulled: PulledPost) -> int:
+    """A post new to the library, as `create_post` + `update_post` would make it."""
+    now = utcnow()
+    status = _LOCAL_STATUS.get(pulled.status, DRAFT)
+    post = Post(
+        title=pulled.title,
+        body=pulled.markdown,
+        blog_id=blog_id,
+        kind=pulled.kind,
+        status=status,
+        created_at=now,
+        updated_at=now,
+        slug=pulled.slug,
+        excerpt=pulled.excerpt,
+        original_html=pulled.content_html,
+        synced_title=pulled.title,
+        synced_body=pulled.markdown,
+        remote_id=str(pulled.remote_id),
+        remote_modified=pulled.modified_gmt,
+        scheduled_at=pulled.date_gmt if status == SCHEDULED else None,
+    )
+    if status == PUBLISHED:
+        post.published_at = pulled.date_gmt or now
+    post.tags = library._named(session, Tag, blog_id, pulled.tags)
+    post.categories = library._named(session, Category, blog_id, pulled.categories)
+    session.add(post)
+    session.flush()
+    return post.id
 
 
 def apply_remote_trash(
