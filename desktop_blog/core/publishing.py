@@ -395,11 +395,14 @@ def record_published(
     result: RemoteResult,
     sent_title: str,
     sent_body: str,
-) -> library.PostData:
+) -> None:
     """After a create or update: the remote id, the blog's modified time (the base of the next
     conflict check) and the text sent (the last-synced copy). Text edited while the request ran
-    stays as it is, and shows as not yet synced."""
-    post = _post(session, post_id)
+    stays as it is, and shows as not yet synced. (Nothing is returned: this runs once per job,
+    and reading the whole post back, tags and all, cost more than the rest.)"""
+    post = session.get(Post, post_id)
+    if post is None:
+        raise library.PostNotFound(post_id)
     post.remote_id = str(result.remote_id)
     post.remote_modified = result.modified_gmt
     post.synced_title = sent_title
@@ -412,7 +415,6 @@ def record_published(
         if local == SCHEDULED:
             post.scheduled_at = result.date_gmt
     session.flush()
-    return library.get_post(session, post_id)
 
 
 def set_remote_base(session: Session, post_id: int, remote_modified: datetime) -> None:
