@@ -165,7 +165,68 @@ def _write(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
+def _render_in_children(docs: list) -> Callable[[], list[str] | None] | None:
+    """Start rendering the posts' HTML in forked processes (two for many posts), so that it
+    runs while this process imports Qt and starts Chromium; returns ``collect()``, which
+    waits for them and gives the articles (None if a child failed: the caller renders).
+
+    Only before Qt is loaded and while this process has one thread (a fork is then safe); the
+    children use no database connection and leave by ``os._exit``. Saves the Markdown
+    rendering's time from a PDF export when a second core is free (about 0.2 s of a
+    5,000-word post, 1-2 s of 100 posts)."""
+    import os
+    import struct
+    import threading
+
+    if not hasattr(os, "fork") or "PySide6.QtCore" in sys.modules:
+        return None
+    if threading.active_count() > 1:
+        return None
+    many = len(docs) > 1
+    count = 1 if len(docs) < 8 else min(2, os.cpu_count() or 1)
+    children: list[tuple[int, int, int]] = []
+    for i in range(count):
+        part = docs[i * len(docs) // count : (i + 1) * len(docs) // count]
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: render, write, leave (no cleanup of the parent's objects)
+            code = 1
+            try:
+                os.close(read_end)
+                from .render.standalone import articles_html
+
+                with os.fdopen(write_end, "wb") as out:
+                    for article in articles_html(part, many):
+                        data = article.encode("utf-8")
+                        out.write(struct.pack(">Q", len(data)) + data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end, len(part)))
+
+    def collect() -> list[str] | None:
+        articles: list[str] = []
+        ok = True
+        for pid, read_end, expected in children:
+            with os.fdopen(read_end, "rb") as stream:
+                data = stream.read()
+            _, status = os.waitpid(pid, 0)
+            got, at = [], 0
+            while at + 8 <= len(data):
+                (size,) = struct.unpack(">Q", data[at : at + 8])
+                got.append(data[at + 8 : at + 8 + size].decode("utf-8"))
+                at += 8 + size
+            ok = ok and status == 0 and len(got) == expected
+            articles += got
+        return articles if ok else None
+
+    return collect
+
+
 def _export_pdf(lib, posts, args, progress: Callable[[int, int], None]) -> int:
+    docs = _doc_posts(posts, args.author)
+    articles = _render_in_children(docs)
     # Qt only here: the other commands never load it.
     from .core.export_md import image_loader
     from .ui import pdf_export
@@ -180,12 +241,13 @@ def _export_pdf(lib, posts, args, progress: Callable[[int, int], None]) -> int:
     progress(0, len(posts))
     had_app = _qt_application_exists()
     pdf_export.export_pdf(
-        _doc_posts(posts, args.author),
+        docs,
         args.output,
         options,
         library=lib,
         load_image=None if args.offline else image_loader(lib.session),
         on_post=lambda done, total: progress(done, total + 1),
+        articles=articles,
     )
     progress(len(posts), len(posts))
     args.leave_now = not had_app  # Qt was started for this command alone

@@ -29,6 +29,7 @@ from .markdown import DARK_STYLE, LIGHT_STYLE, pygments_css, render_html
 
 __all__ = [
     "EXPORT_CSS",
+    "articles_html",
     "DocPost",
     "ImageLoader",
     "document_html",
@@ -187,6 +188,12 @@ def toc_html(posts: Sequence[DocPost], title: str = "", author: str = "", date=N
     )
 
 
+def articles_html(posts: Sequence[DocPost], scope_ids: bool) -> list[str]:
+    """Each post's ``post_html`` as ``document_html`` makes them (``scope_ids``: several
+    posts in the document), for its ``articles``."""
+    return [post_html(p, scope_ids=scope_ids) for p in posts]
+
+
 _DOCUMENT = string.Template("""<!DOCTYPE html>
 <html lang="${lang}" data-theme="${theme}">
 <head>
@@ -214,12 +221,14 @@ def document_html(
     extra_css: str = "",
     lang: str = "en",
     on_post: Callable[[int, int], None] | None = None,
+    articles: Sequence[str] | None = None,
 ) -> str:
     """A whole HTML page of ``posts`` (a table of contents first when ``toc``; by default when
     there is more than one post). Images keep their URLs; see ``standalone_html``.
 
     ``on_post(done, total)`` is called after each post is rendered; an exception it raises
-    (a cancel) stops the rendering and propagates."""
+    (a cancel) stops the rendering and propagates. ``articles``: the posts' ``articles_html``
+    already made (elsewhere, e.g. in another process), one per post."""
     if not posts:
         raise ValueError("nothing to export: no posts")
     many = len(posts) > 1
@@ -232,10 +241,15 @@ def document_html(
     parts = []
     if toc if toc is not None else many:
         parts.append(toc_html(posts, title, author, date))
-    for i, p in enumerate(posts, 1):
-        parts.append(post_html(p, scope_ids=many))
+    if articles is not None and len(articles) == len(posts):
+        parts += articles
         if on_post is not None:
-            on_post(i, len(posts))
+            on_post(len(posts), len(posts))
+    else:
+        for i, p in enumerate(posts, 1):
+            parts.append(post_html(p, scope_ids=many))
+            if on_post is not None:
+                on_post(i, len(posts))
     meta = ""
     if author:
         meta += f'<meta name="author" content="{html.escape(author)}">\n'

@@ -269,10 +269,13 @@ def build_document(
     date: datetime | None = None,
     load_image: ImageLoader | None = None,
     on_post: Callable[[int, int], None] | None = None,
+    articles: Callable[[], Sequence[str] | None] | None = None,
 ) -> PdfDocument:
     """The page to print for ``posts`` (no Qt: any thread). ``on_post(done, total)`` after
     each post is rendered (it may raise ``Cancelled`` to stop). The library's images the page
-    shows are read now; plain ``http://`` images go through ``load_image`` and are inlined."""
+    shows are read now; plain ``http://`` images go through ``load_image`` and are inlined.
+    ``articles()``, when given, returns the posts' HTML made elsewhere (``standalone.
+    articles_html`` of the posts as given, with their authors and anchors set), or None."""
     if not posts:
         raise ValueError("nothing to export: no posts")
     posts = [
@@ -291,6 +294,7 @@ def build_document(
         toc=toc,
         extra_css=print_css(options),
         on_post=on_post,
+        articles=articles() if articles is not None else None,
     )
     if load_image is not None:
         page, _ = inline_images(
@@ -843,6 +847,7 @@ def export_pdf(
     date: datetime | None = None,
     load_image: ImageLoader | None = None,
     on_post: Callable[[int, int], None] | None = None,
+    articles: Callable[[], Sequence[str] | None] | None = None,
 ) -> PdfResult:
     """Print ``posts`` into one PDF at ``path``. Blocks (a local event loop runs).
 
@@ -866,6 +871,7 @@ def export_pdf(
             date=date,
             load_image=load_image,
             on_post=on_post,
+            articles=articles,
         )
         printer = PdfPrinter(library, options.timeout_s)
         try:

@@ -139,3 +139,28 @@ def test_export_a_blog(tmp_path: Path):
         p.read_text("utf-8").split("title: ")[1].split("\n")[0] for p in out.glob("*.md")
     )
     assert titles == ["Blog post A", "Blog post B"]
+
+
+def test_export_pdf_of_many_posts_keeps_their_order(tmp_path: Path):
+    """Nine posts: their HTML is made by two child processes; the PDF has every post, in the
+    order given, each once, with the contents' page numbers and outline."""
+    home = tmp_path / "lib"
+    lib = db.open_library(home)
+    try:
+        with lib.session() as s:
+            ids = [
+                make_post(s, f"Post {n}", extra=f"\n## Part of {n}\n\nWords of post {n}.\n").id
+                for n in range(9)
+            ]
+            s.commit()
+    finally:
+        lib.close()
+    ids = ids[::-1]  # not the order they were made in
+    out = tmp_path / "many.pdf"
+    done = run(home, "export", *map(str, ids), "-f", "pdf", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    reader = PdfReader(out)
+    assert [o.title for o in reader.outline] == [f"Post {n}" for n in range(8, -1, -1)]
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    for n in range(9):
+        assert text.count(f"Words of post {n}.") == 1
