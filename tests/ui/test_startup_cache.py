@@ -6,6 +6,7 @@ a real QtWebEngine preview."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,22 @@ def launched(qtbot, home: Path) -> MainWindow:
     return window
 
 
+@pytest.fixture
+def library_held(monkeypatch):
+    """The library opens only once the test sets the returned event (on the database worker,
+    so the preview's start from the cache can be watched before the database has a say)."""
+    go = threading.Event()
+    real = app.open_library_and_post
+
+    def held(*args, **kwargs):
+        go.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app, "open_library_and_post", held)
+    yield go
+    go.set()
+
+
 def wait_ready(qtbot, window: MainWindow) -> None:
     """The library is open and the window filled (``libraryReady`` may have come already)."""
     qtbot.waitUntil(lambda: window.library is not None and window.tree is not None, timeout=TIMEOUT)
@@ -111,12 +128,16 @@ def test_a_damaged_file_is_ignored(tmp_path, damage):
 # --- start-up -----------------------------------------------------------------------------------
 
 
-def test_start_up_shows_the_cached_post_and_keeps_it_when_the_database_agrees(qtbot, home):
+def test_start_up_shows_the_cached_post_and_keeps_it_when_the_database_agrees(
+    qtbot, home, library_held
+):
     post = make_library(home)
     startup_cache.write(home, cached_copy(post, post.body, f"Cached rendering: {REAL}"))
     window = launched(qtbot, home)
     # The cached HTML is shown (the render of the real text would not say "Cached rendering").
     qtbot.waitUntil(lambda: "Cached rendering" in preview_text(window, qtbot), timeout=TIMEOUT)
+    assert window.library is None
+    library_held.set()
     wait_ready(qtbot, window)
     assert window.editor_panel.editor.toPlainText() == post.body
     # Then the real rendering replaces it, block by block, without emptying the page first.
@@ -189,21 +210,25 @@ def test_typing_is_saved_and_the_cache_follows_with_its_rendering(qtbot, home):
     assert cached.code_css  # the theme's code CSS, so start-up need not import Pygments
 
 
-def test_the_next_start_uses_what_the_last_one_wrote(qtbot, home):
+def test_the_next_start_uses_what_the_last_one_wrote(qtbot, home, library_held):
     post = make_library(home)
     first = launched(qtbot, home)
+    library_held.set()
     wait_ready(qtbot, first)
     qtbot.waitUntil(lambda: REAL in preview_text(first, qtbot), timeout=TIMEOUT)
     close(first)
     cached = startup_cache.read(home, post.id)
     assert cached is not None and cached.blocks
+    library_held.clear()
     second = launched(qtbot, home)
     painted: list[int] = []
-    second.firstPreviewPainted.connect(lambda: painted.append(second.preview.generation))
+    second.previewCreated.connect(lambda view: view.painted.connect(painted.append))
     # The first painted preview is the cached one (generation 0), before the library is open.
-    qtbot.waitUntil(lambda: bool(painted), timeout=TIMEOUT)
-    assert painted == [0]
+    with qtbot.waitSignal(second.firstPreviewPainted, timeout=TIMEOUT):
+        pass
+    assert painted[:1] == [0] and second.library is None
     qtbot.waitUntil(lambda: REAL in preview_text(second, qtbot), timeout=TIMEOUT)
+    library_held.set()
     wait_ready(qtbot, second)
     assert second.editor_panel.editor.toPlainText() == post.body
     close(second)
