@@ -32,6 +32,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 FORMATS = ("pdf", "html", "md")
+FORK_BELOW = 8  # a PDF export of fewer posts renders them in a forked process (see below)
 
 
 class Progress:
@@ -166,24 +167,27 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _render_in_children(docs: list) -> Callable[[], list[str] | None] | None:
-    """Start rendering the posts' HTML in forked processes (two for many posts), so that it
-    runs while this process imports Qt and starts Chromium; returns ``collect()``, which
-    waits for them and gives the articles (None if a child failed: the caller renders).
+    """Start rendering a few posts' HTML in a forked process, so that it runs while this
+    process imports Qt and starts Chromium; returns ``collect()``, which waits for it and
+    gives the articles (None if the child failed: the caller renders them).
 
-    Only before Qt is loaded and while this process has one thread (a fork is then safe); the
-    children use no database connection and leave by ``os._exit``. Saves the Markdown
-    rendering's time from a PDF export when a second core is free (about 0.2 s of a
-    5,000-word post, 1-2 s of 100 posts)."""
+    Only for fewer than ``FORK_BELOW`` posts, before Qt is loaded and while this process has
+    one thread (a fork is then safe); the child uses no database connection and leaves by
+    ``os._exit``. Measured: with a free core, a 5,000-word post's rendering (about 0.2 s) is
+    off the run; on a loaded two-core machine no gain shows, and for 100 posts two children
+    made the whole run 1.5-2.5 s slower in three interleaved runs out of three (they compete
+    with Chromium's start and each warms Markdown and Pygments up again), so many posts
+    render in this process, on a thread, as the window does."""
     import os
     import struct
     import threading
 
     if not hasattr(os, "fork") or "PySide6.QtCore" in sys.modules:
         return None
-    if threading.active_count() > 1:
+    if threading.active_count() > 1 or len(docs) >= FORK_BELOW or (os.cpu_count() or 1) < 2:
         return None
     many = len(docs) > 1
-    count = 1 if len(docs) < 8 else min(2, os.cpu_count() or 1)
+    count = 1
     children: list[tuple[int, int, int]] = []
     for i in range(count):
         part = docs[i * len(docs) // count : (i + 1) * len(docs) // count]
