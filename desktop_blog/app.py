@@ -245,10 +245,16 @@ def launch(
         from desktop_blog.ui import startup_cache
 
         window.startup_post = startup_cache.read(window.home, window.settings.last_post)
-        window.build()
-        # Not after the preview's first frame: measured, waiting for it gained that frame about
-        # 60 ms and cost the library (and typing) about 150 ms.
+        # The library starts opening before the window is built: building makes the preview,
+        # whose QtWebEngine profile holds this thread for 150-400 ms. (Its result comes back
+        # through the event loop, so after build. Not after the preview's first frame either:
+        # measured, that gained the frame about 60 ms and cost the library about 150 ms.)
+        if window.tasks is None:
+            from desktop_blog.ui.tasks import TaskManager
+
+            window.tasks = TaskManager(window)
         open_library_in_window(window)
+        window.build()
 
     window.firstPainted.connect(build_and_open)
     # Should no paint come (a window shown minimised), go on anyway.
