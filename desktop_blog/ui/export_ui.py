@@ -7,8 +7,8 @@ post of a blog (or of the local library) but the trash; chosen in a small dialog
 Threads: the posts are read on the database worker; rendering, image reads and file writes run
 on the task pool (``window.tasks.run_net``) with their own sessions; the PDF is printed by a
 ``pdf_export.PdfPrinter`` on the GUI thread, asynchronously (its renderer starts while the
-posts render). An import runs on the database worker (the one writer) in one transaction: every
-file comes in, or, when cancelled, none. Progress comes back through ``tasks.run_on_main``
+posts render). An import runs on the database worker (the one writer) in one transaction: the
+readable files come in, or, when cancelled, none. Progress comes back through ``tasks.run_on_main``
 into a QProgressDialog whose Cancel stops the work between two posts or files; a PDF or HTML
 export that is cancelled writes no file (files are written whole, through a temporary file), a
 Markdown export says how many of its files were written. At the end a message says what was

@@ -38,12 +38,16 @@ posts render on a thread meanwhile) and needs a QApplication (``ensure_applicati
 for the CLI, offscreen when there is no display). The window uses ``PdfPrinter`` directly.
 ``register_schemes()`` must have run before the application was created.
 
-Where the time goes (5,000-word post, whole CLI run, measured on the shared two-core machine):
-Python start and the CLI's imports (SQLAlchemy) about 0.5-0.8 s, PySide6 and QtWebEngine imports
-0.2 s, the renderer's start 0.1-0.2 s (overlapped with the Markdown rendering), the page load
-0.15-0.25 s, ``printToPdf`` 25-35 ms of renderer CPU per page (0.5-0.7 s here: Chromium's own
-print and PDF writing; no CSS rule tried changed it), QtWebEngine's shutdown 0.3 s (the CLI
-skips it, see ``cli_export``).
+Where the time goes (whole CLI runs, measured on the shared two-core machine, lightly loaded).
+A 5,000-word post (16 pages), about 1.7-1.9 s: Python and the CLI's own imports (SQLAlchemy,
+the blog commands' httpx and keyring) with the library open, 0.7 s (``desktop-blog list`` alone
+takes 0.8-1.3 s); PySide6 and QtWebEngine imports 0.2 s; the Markdown rendering 0.25 s (in a
+forked process, while Chromium starts: see ``cli_export``); the renderer's start 0.2 s; the
+page load 0.06 s; ``printToPdf`` 0.5 s; finishing 0.015 s; QtWebEngine's shutdown 0.3 s, which
+the CLI skips. 100 posts of 800 words (342 pages), 14-20 s with the load: rendering 2-2.8 s,
+load 0.5 s, ``printToPdf`` 10-15 s (about 27 ms of renderer CPU per page with the screen layout
+off, 40 ms with it; images, code colours, links, tables: none of them stands out), finishing
+0.25-0.5 s. The print is Chromium's own work; no CSS rule tried shortened it further.
 """
 
 from __future__ import annotations
