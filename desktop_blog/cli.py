@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the command failed (a message on stderr says why), 2 ba
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,31 @@ COMMANDS = (
     "import",
     "comments",
 )
+
+
+# The module that adds each group of commands; only the one a command needs is imported, so
+# that `list` or `export` does not pay for httpx and keyring (`blog`'s) at every run.
+COMMAND_MODULES = {
+    "blog": "cli_blog",
+    "publish": "cli_publish",
+    "sync": "cli_publish",
+    "export": "cli_export",
+    "import": "cli_export",
+    "comments": "cli_comments",
+}
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand in ``argv`` (skipping ``--home DIR``), or None."""
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--home":
+            if args:
+                args.pop(0)
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 class CommandError(Exception):
@@ -126,7 +152,8 @@ def cmd_show(lib: db.Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; with ``command``, only that command's group of subcommands is added."""
     parser = argparse.ArgumentParser(
         prog="desktop-blog", description="Write, keep and publish your blog posts."
     )
@@ -152,22 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
-    # Each group of commands lives in its own module and adds its own parsers.
-    from .cli_blog import add_parsers as add_blog_parsers
-    from .cli_comments import add_parsers as add_comments_parsers
-    from .cli_export import add_parsers as add_export_parsers
-    from .cli_publish import add_parsers as add_publish_parsers
-
-    add_blog_parsers(sub)
-    add_publish_parsers(sub)
-    add_export_parsers(sub)
-    add_comments_parsers(sub)
+    # Each group of commands lives in its own module and adds its own parsers: none for the
+    # commands above, only the group of ``command`` when it is known, else all of them (for
+    # help and usage errors).
+    if command in ("new", "edit", "list", "show"):
+        return parser
+    wanted = COMMAND_MODULES.get(command or "")
+    for name in dict.fromkeys(COMMAND_MODULES.values()):
+        if wanted is None or name == wanted:
+            importlib.import_module(f"{__package__}.{name}").add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_word(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage error

@@ -95,3 +95,21 @@ def test_not_utf8_file(tmp_path: Path):
     bad.write_bytes(b"\xff\xfe\x00broken")
     out = run(tmp_path / "lib", "new", "--title", "x", "--file", str(bad))
     assert out.returncode == 1 and "not UTF-8" in out.stderr
+
+
+def test_local_commands_do_not_load_the_network_modules(tmp_path: Path):
+    # `list` and `export` run often from scripts: they should not pay for httpx and keyring.
+    code = (
+        "import sys\n"
+        "from desktop_blog import cli\n"
+        f"code = cli.main(['--home', {str(tmp_path)!r}, 'list'])\n"
+        "print(code, sorted(m for m in ('httpx', 'keyring') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 []"
+    # Help still lists every command.
+    help_text = subprocess.run(
+        [sys.executable, "-m", "desktop_blog", "--help"], capture_output=True, text=True
+    ).stdout
+    for command in ("list", "blog", "publish", "export", "import", "comments"):
+        assert f"    {command} " in help_text
