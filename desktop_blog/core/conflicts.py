@@ -6,8 +6,9 @@ Markdown body; ``remote`` also has the blog's ``html``, its ``modified`` time an
 The user picks one of these operations; each takes the caller's Session (the caller commits),
 keeps a revision of the local text before replacing it, and returns the job as it is now.
 
-- ``keep_mine``: send the local text over the blog's; the blog's current modified time becomes the
-  new base, so the next run updates (and still refuses if the blog changed yet again).
+- ``keep_mine``: send the local text over the blog's; the blog's current modified time, title and
+  HTML become what the next run expects to find, so it updates (and still refuses if the blog
+  changed yet again, even within the same second).
 - ``take_theirs``: the local text becomes the blog's; nothing is sent; the job is done.
 - ``merged``: the given text becomes the local text and is sent as in ``keep_mine``.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import library, outbox
+from . import library, outbox, publishing
 from .models import Post
 
 
@@ -49,11 +50,23 @@ def _remote_modified(conflict: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(conflict["remote"]["modified"])
 
 
+def _expect_remote(session: Session, post: Post, conflict: dict[str, Any]) -> None:
+    """The blog's version in the conflict becomes what the next update expects to find there:
+    its modified time, title and raw HTML (an update compares all three)."""
+    remote = conflict["remote"]
+    publishing.set_remote_base(
+        session,
+        post.id,
+        _remote_modified(conflict),
+        title=remote.get("title"),
+        content_html=remote.get("html"),
+    )
+
+
 def keep_mine(session: Session, job_id: int) -> outbox.JobData:
     """Overwrite the blog's version with the local one on the next run."""
     _job, conflict, post = _conflict(session, job_id)
-    post.remote_modified = _remote_modified(conflict)
-    session.flush()
+    _expect_remote(session, post, conflict)
     return outbox.retry(session, job_id)
 
 
@@ -79,8 +92,7 @@ def merged(session: Session, job_id: int, text: str, title: str | None = None) -
     if title is not None:
         changes["title"] = title
     library.update_post(session, post.id, **changes)
-    post.remote_modified = _remote_modified(conflict)
-    session.flush()
+    _expect_remote(session, post, conflict)
     return outbox.retry(session, job_id)
 
 

@@ -239,6 +239,9 @@ class PostForPublish:
     synced_body: str | None
     terms: list[TermRef] = field(default_factory=list)
     featured_media_uuid: str | None = None
+    #: the blog's raw HTML as of the last sync (``Post.original_html``), None when not known:
+    #: with ``synced_title``, what an update expects to find on the blog (see ``RemoteResult``)
+    synced_html: str | None = None
 
     @property
     def remote_status(self) -> str:
@@ -273,6 +276,7 @@ def load_for_publish(session: Session, post_id: int) -> PostForPublish:
         synced_body=post.synced_body,
         terms=terms,
         featured_media_uuid=featured.uuid if featured else None,
+        synced_html=post.original_html,
     )
 
 
@@ -380,13 +384,15 @@ def term_names(session: Session, blog_id: int, taxonomy: str, remote_ids: Iterab
 
 @dataclass(frozen=True)
 class RemoteResult:
-    """What the blog answered for a post (core's view of publish's RemotePost)."""
+    """What the blog answered for a post (core's view of publish's RemotePost). ``content_html``
+    is the post's raw HTML as the blog stored it (None: not given)."""
 
     remote_id: int
     status: str
     modified_gmt: datetime
     date_gmt: datetime | None = None
     link: str = ""
+    content_html: str | None = None
 
 
 def record_published(
@@ -396,10 +402,11 @@ def record_published(
     sent_title: str,
     sent_body: str,
 ) -> None:
-    """After a create or update: the remote id, the blog's modified time (the base of the next
-    conflict check) and the text sent (the last-synced copy). Text edited while the request ran
-    stays as it is, and shows as not yet synced. (Nothing is returned: this runs once per job,
-    and reading the whole post back, tags and all, cost more than the rest.)"""
+    """After a create or update: the remote id, the blog's modified time and raw HTML (the base
+    of the next conflict check: ``Post.original_html`` holds the blog's HTML as of the last sync,
+    whether pulled or sent) and the text sent (the last-synced copy). Text edited while the
+    request ran stays as it is, and shows as not yet synced. (Nothing is returned: this runs once
+    per job, and reading the whole post back, tags and all, cost more than the rest.)"""
     post = session.get(Post, post_id)
     if post is None:
         raise library.PostNotFound(post_id)
@@ -407,6 +414,8 @@ def record_published(
     post.remote_modified = result.modified_gmt
     post.synced_title = sent_title
     post.synced_body = sent_body
+    if result.content_html is not None:
+        post.original_html = result.content_html
     local = _LOCAL_STATUS.get(result.status)
     if local is not None and post.status != TRASH:
         post.status = local
@@ -417,9 +426,26 @@ def record_published(
     session.flush()
 
 
-def set_remote_base(session: Session, post_id: int, remote_modified: datetime) -> None:
-    post = _post(session, post_id)
+def set_remote_base(
+    session: Session,
+    post_id: int,
+    remote_modified: datetime,
+    *,
+    title: str | None = None,
+    content_html: str | None = None,
+) -> None:
+    """The blog's version the next update expects to find: its modified time and, when given,
+    its title and raw HTML (the update compares both, ``modified_gmt`` having whole seconds).
+    The given title becomes the last-synced title, so the local title is sent whenever it
+    differs from the blog's."""
+    post = session.get(Post, post_id)
+    if post is None:
+        raise library.PostNotFound(post_id)
     post.remote_modified = remote_modified
+    if title is not None:
+        post.synced_title = title
+    if content_html is not None:
+        post.original_html = content_html
     session.flush()
 
 

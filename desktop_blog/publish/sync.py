@@ -62,6 +62,7 @@ from .base import (
     RemoteComment,
     RemotePost,
     resolve_duplicates,
+    same_second,
 )
 from .errors import (
     AuthError,
@@ -420,7 +421,12 @@ class SyncEngine:
                 session,
                 post.id,
                 publishing.RemoteResult(
-                    remote.id, remote.status, remote.modified_gmt, remote.date_gmt, remote.link
+                    remote.id,
+                    remote.status,
+                    remote.modified_gmt,
+                    remote.date_gmt,
+                    remote.link,
+                    remote.content_html,
                 ),
                 post.title,
                 post.body,
@@ -474,8 +480,15 @@ class SyncEngine:
         payload: PostPayload,
     ) -> RemotePost | None:
         assert post.remote_id is not None
+        expected_text = None
+        if post.remote_modified is not None and post.synced_body is not None:
+            # `modified_gmt` has whole seconds: an edit on the blog in the second of our last
+            # write shows only in the text, compared with the last sync's.
+            expected_text = (post.synced_title or "", post.synced_html)
         try:
-            return conn.update_post(post.remote_id, payload, post.remote_modified)
+            return conn.update_post(
+                post.remote_id, payload, post.remote_modified, expected_text=expected_text
+            )
         except Conflict as exc:
             remote = exc.remote or conn.get_post(post.remote_id, post.kind)
         if remote.title == payload.title and _same_text(remote.content_html, payload.content_html):
@@ -484,6 +497,10 @@ class SyncEngine:
             # blog's current version.
             if remote.status == payload.status:
                 return remote
+            return conn.update_post(remote.id, payload, remote.modified_gmt)
+        if self._is_last_sent(job.blog_id, post, remote):
+            # The blog holds what we sent last, its HTML not recorded then (a library from
+            # before the HTML was kept): not a change made there.
             return conn.update_post(remote.id, payload, remote.modified_gmt)
         conflict = {
             "remote_id": remote.id,
@@ -507,6 +524,28 @@ class SyncEngine:
             outbox.mark_conflict(session, job.id, conflict, message)
             session.commit()
         return None
+
+    def _is_last_sent(self, blog_id: int, post: PostForPublish, remote: RemotePost) -> bool:
+        """Whether `remote`, modified in the second of the last sync, is our own last write:
+        the last-synced title and the renderer's HTML of the last-synced text (its images at
+        the URLs they were uploaded to). Only asked when the recorded HTML does not match."""
+        if post.remote_modified is None or post.synced_body is None:
+            return False
+        if not same_second(remote.modified_gmt, post.remote_modified):
+            return False
+        if remote.title != (post.synced_title or ""):
+            return False
+        html = render_html(post.synced_body)
+        urls: dict[str, str] = {}
+        with self.library.session() as session:
+            for uuid in dict.fromkeys(m.lower() for m in _MEDIA_IN_HTML.findall(html)):
+                media = publishing.media_for_blog(session, blog_id, uuid)
+                if media is None or not media.remote_url:
+                    return False
+                urls[uuid] = media.remote_url
+        if urls:
+            html = _MEDIA_IN_HTML.sub(lambda m: urls[m.group(1).lower()], html)
+        return _same_text(remote.content_html, html)
 
     def prepare_html(self, conn: Connector, blog_id: int, body: str) -> str:
         """The renderer's HTML for `body`, with its library images uploaded to the blog (once)
@@ -589,7 +628,12 @@ class SyncEngine:
                         session,
                         post.id,
                         publishing.RemoteResult(
-                            kept.id, kept.status, kept.modified_gmt, kept.date_gmt, kept.link
+                            kept.id,
+                            kept.status,
+                            kept.modified_gmt,
+                            kept.date_gmt,
+                            kept.link,
+                            kept.content_html,
                         ),
                         post.synced_title or post.title,
                         post.synced_body if post.synced_body is not None else post.body,

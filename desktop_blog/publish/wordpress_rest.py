@@ -203,8 +203,18 @@ class WordPressRestConnector:
         return self._post(self._object(response))
 
     def update_post(
-        self, post_id: int, payload: PostPayload, expected_modified: datetime | None
+        self,
+        post_id: int,
+        payload: PostPayload,
+        expected_modified: datetime | None,
+        *,
+        expected_text: tuple[str, str | None] | None = None,
     ) -> RemotePost:
+        """Write the payload. With `expected_modified`, raise Conflict (writing nothing) when the
+        post's `modified_gmt` differs, or, `modified_gmt` having whole seconds, when it is the
+        same but the post's raw title or content differ from `expected_text` (the title and raw
+        HTML of the last sync; None for the HTML when it is not known): an edit made on the blog
+        in the second of our last write."""
         payload.validate()
         route = _item(payload.kind, post_id)
         if expected_modified is not None:
@@ -214,6 +224,14 @@ class WordPressRestConnector:
                 raise Conflict(
                     f"{payload.kind} {post_id} was modified on the blog at "
                     f"{current.modified_gmt.isoformat()}, last synced at {expected.isoformat()}",
+                    expected_modified=expected,
+                    remote_modified=current.modified_gmt,
+                    remote=current,
+                )
+            if expected_text is not None and text_changed(current, *expected_text):
+                raise Conflict(
+                    f"{payload.kind} {post_id} was changed on the blog in the second of the last "
+                    f"sync ({expected.isoformat()}): its title or text differ from that sync's",
                     expected_modified=expected,
                     remote_modified=current.modified_gmt,
                     remote=current,
@@ -793,6 +811,25 @@ def ascii_filename(filename: str, mime_type: str = "") -> str:
         subtype = mime_type.partition("/")[2].split("+")[0].lower()
         extension = {"jpeg": "jpg", "svg": "svg"}.get(subtype, subtype) or "bin"
     return f"{(stem or 'upload')[:150]}.{extension[:10]}"
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _title_key(title: str) -> str:
+    """A title as compared with the last sync's: WordPress may trim it, and for a user without
+    `unfiltered_html` it filters it (tags dropped, `&` stored as `&amp;`)."""
+    return " ".join(html.unescape(_TAG.sub("", title)).split())
+
+
+def text_changed(current: RemotePost, title: str, content_html: str | None) -> bool:
+    """Whether the post on the blog differs from the last-synced title and raw HTML (spacing
+    aside; `content_html` None: the HTML of the last sync is not known, only the title counts)."""
+    if _title_key(current.title) != _title_key(title):
+        return True
+    if content_html is None:
+        return False
+    return current.content_html.split() != content_html.split()
 
 
 def _raw(field: Any) -> str:

@@ -71,6 +71,7 @@ from .errors import (
     clean_text,
 )
 from .http import parse_retry_after, send
+from .wordpress_rest import text_changed
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +224,16 @@ class XmlRpcConnector:
         return self.get_post(new_id, payload.kind)
 
     def update_post(
-        self, post_id: int, payload: PostPayload, expected_modified: datetime | None
+        self,
+        post_id: int,
+        payload: PostPayload,
+        expected_modified: datetime | None,
+        *,
+        expected_text: tuple[str, str | None] | None = None,
     ) -> RemotePost:
+        """As `WordPressRestConnector.update_post`: a post changed since `expected_modified`,
+        or changed in that very second (its title or text differ from `expected_text`, the last
+        sync's), is a Conflict and nothing is written."""
         payload.validate()
         _check_id(post_id)
         content = split_marker(payload.content_html)[0]
@@ -233,6 +242,14 @@ class XmlRpcConnector:
             current = self.get_post(post_id, payload.kind)
             if not same_second(current.modified_gmt, expected):
                 raise _conflict(post_id, expected, current)
+            if expected_text is not None and text_changed(current, *expected_text):
+                raise Conflict(
+                    f"{current.kind} {post_id} was changed on the blog in the second of the last "
+                    f"sync ({expected.isoformat()}): its title or text differ from that sync's",
+                    expected_modified=expected,
+                    remote_modified=current.modified_gmt,
+                    remote=current,
+                )
         if self.has_wp_methods:
             struct = _wp_struct(payload, content, create=False)
             if expected is not None:  # the server checks again, closing most of the race

@@ -275,7 +275,8 @@ def test_pull_posts_made_on_the_server(lib, engine, blog, api, wordpress):
 
 
 def edit_behind_the_back(wordpress, remote_id: str, text: str) -> None:
-    time.sleep(1.1)  # modified_gmt has whole seconds
+    # No waiting: most often in the second of our publish, so `modified_gmt` (whole seconds)
+    # does not move, and only the text, compared with the last sync's, shows the change.
     wordpress.php(
         f"wp_update_post(['ID' => {int(remote_id)}, 'post_content' => {json.dumps(text)}]);"
     )

@@ -96,6 +96,40 @@ def test_publish_update_and_trash(connector, fake):
         connector.get_post(created.id)
 
 
+def edit_in_the_same_second(fake: WordPressFake, post_id: int, **changes) -> None:
+    """An edit on the blog that leaves `modified_gmt` as it was: WordPress keeps whole seconds,
+    so an edit made in the second of our own write looks unmodified."""
+    with fake.lock:
+        fake.posts[post_id].update(changes)
+
+
+@pytest.mark.parametrize("changed", ["content", "title"])
+def test_an_edit_in_the_same_second_is_a_conflict_when_the_base_text_is_given(
+    connector, fake, changed
+):
+    created = connector.create_post(PostPayload("Mine", "<p>base</p>", status="publish"), key())
+    base = (created.title, created.content_html)
+    theirs = {"content": "<p>theirs</p>", "title": "Their title"}[changed]
+    edit_in_the_same_second(fake, created.id, **{changed: theirs})
+    mine = PostPayload("Mine", "<p>mine</p>", status="publish")
+    with pytest.raises(Conflict) as info:
+        connector.update_post(created.id, mine, created.modified_gmt, expected_text=base)
+    assert fake.posts[created.id][changed] == theirs  # nothing overwritten
+    assert info.value.remote is not None
+    assert info.value.remote_modified == info.value.expected_modified
+    # spacing, a trimmed title and entities are not changes; an unknown base HTML is not checked
+    edit_in_the_same_second(fake, created.id, title="Mine", content="<p>base</p>")
+    spaced = (" Mine ", "<p>base</p>\n")
+    connector.update_post(created.id, mine, created.modified_gmt, expected_text=spaced)
+    assert fake.posts[created.id]["content"] == "<p>mine</p>"
+    now = connector.get_post(created.id)
+    edit_in_the_same_second(fake, created.id, content="<p>other</p>")
+    connector.update_post(
+        created.id, mine, now.modified_gmt, expected_text=("Mine", None)
+    )  # the HTML of the last sync unknown: only the title is compared
+    assert fake.posts[created.id]["content"] == "<p>mine</p>"
+
+
 def test_conflict_when_edited_on_the_blog(connector, fake):
     created = connector.create_post(PostPayload("Mine", "<p>base</p>", status="publish"), key())
     fake.touch(created.id, content="<p>theirs</p>")  # someone edits it in wp-admin

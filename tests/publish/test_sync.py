@@ -316,6 +316,87 @@ def test_conflict_again_when_the_blog_changes_after_keep_mine(lib, fake, engine,
     assert fake.posts[remote_id]["content"] == "<p>Yet another.</p>"
 
 
+def edit_in_the_same_second(fake: WordPressFake, remote_id: int, **changes) -> None:
+    """An edit made on the blog in the second of our own write: `modified_gmt` (whole seconds)
+    does not move."""
+    with fake.lock:
+        fake.posts[remote_id].update(changes)
+
+
+@pytest.mark.parametrize(
+    "theirs", [{"content": "<p>Their text.</p>"}, {"title": "Their title"}], ids=["text", "title"]
+)
+def test_an_edit_on_the_blog_in_the_second_of_our_write_is_a_conflict(
+    lib, fake, engine, blog, theirs
+):
+    post_id = new_post(lib, "Shared", "Base text.\n")
+    request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    remote_id = int(post_row(lib, post_id)["remote_id"])
+    modified = fake.posts[remote_id]["modified_gmt"]
+    edit_in_the_same_second(fake, remote_id, **theirs)
+    with lib.session() as s:
+        library.update_post(s, post_id, body="My text.\n")
+        s.commit()
+    job = request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["conflict"]
+    [(field, value)] = theirs.items()
+    assert fake.posts[remote_id][field] == value  # nothing overwritten
+    assert fake.posts[remote_id]["modified_gmt"] == modified
+    conflict = job_state(lib, job.id).conflict
+    assert conflict["base"] == {"title": "Shared", "body": "Base text.\n"}
+    assert conflict["remote"]["title" if field == "title" else "html"] == value
+
+    # keep mine: the blog's version as seen is what the next run expects; it is overwritten
+    with lib.session() as s:
+        conflicts.keep_mine(s, job.id)
+        s.commit()
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote_id]["content"] == render_html("My text.\n")
+    assert fake.posts[remote_id]["title"] == "Shared"
+
+
+def test_updates_after_publish_and_pull_are_not_conflicts(lib, fake, engine, blog):
+    post_id = new_post(lib, "Mine", "One.\n")
+    request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    remote_id = int(post_row(lib, post_id)["remote_id"])
+    # the blog's HTML as it stored it (without the create's marker) is the next update's base
+    assert post_row(lib, post_id)["original_html"] == render_html("One.\n")
+    assert fake.posts[remote_id]["content"].startswith(render_html("One.\n"))
+    for text in ("Two.\n", "Three.\n"):  # one update after the other, in the same second
+        with lib.session() as s:
+            library.update_post(s, post_id, body=text)
+            s.commit()
+        request(lib, publishing.request_update, post_id)
+        assert [o.state for o in engine.run_outbox().ran] == ["done"]
+        assert fake.posts[remote_id]["content"] == render_html(text)
+    # a post written on the blog, pulled, edited here and sent
+    theirs = fake.add_post(title="Theirs", content="<p>Written there.</p>")
+    engine.pull_posts(blog)
+    with lib.session() as s:
+        pulled = s.scalars(select(Post).where(Post.remote_id == str(theirs["id"]))).one().id
+        library.update_post(s, pulled, body="Edited here.\n")
+        s.commit()
+    request(lib, publishing.request_update, pulled)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+
+
+def test_a_library_without_the_last_synced_html_has_no_false_conflict(lib, fake, engine, blog):
+    """Posts published before the blog's HTML was recorded: none, or the HTML of an earlier
+    pull. The blog holding what was sent last is not a change made there."""
+    post_id = new_post(lib, "Mine", "One.\n")
+    request(lib, publishing.request_publish, post_id, blog)
+    engine.run_outbox()
+    for stale in (None, "<p>As pulled long ago.</p>"):
+        with lib.session() as s:
+            s.get(Post, post_id).original_html = stale
+            library.update_post(s, post_id, body=f"Now {stale is None}.\n")
+            s.commit()
+        request(lib, publishing.request_update, post_id)
+        assert [o.state for o in engine.run_outbox().ran] == ["done"]
+
+
 def test_missing_image_fails_the_job_with_a_clear_message(lib, fake, engine, blog):
     post_id = new_post(lib, "Broken", "![x](dbmedia:00000000-0000-0000-0000-000000000000)\n")
     job = request(lib, publishing.request_publish, post_id, blog)
