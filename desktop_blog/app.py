@@ -245,10 +245,18 @@ def launch(
         from desktop_blog.ui import startup_cache
 
         window.startup_post = startup_cache.read(window.home, window.settings.last_post)
-        # The library starts opening before the window is built: building makes the preview,
-        # whose QtWebEngine profile holds this thread for 150-400 ms. (Its result comes back
-        # through the event loop, so after build. Not after the preview's first frame either:
-        # measured, that gained the frame about 60 ms and cost the library about 150 ms.)
+        cached = window.startup_post
+        if cached is not None and cached.blocks:
+            # The preview brings the post from the cache: the library waits for that frame
+            # (its imports would take the GIL from the GUI thread that QtWebEngine runs on;
+            # measured in `make bench BENCH="startup preview"`: the preview at 1.4-1.7 times
+            # the bare QtWebEngine floor instead of 1.6-2.4, the library ~400 ms later).
+            window.build()
+            window.after_first_preview(lambda: open_library_in_window(window))
+            return
+        # Nothing to show before the library is open: it starts opening before the window is
+        # built, since building makes the preview, whose QtWebEngine profile holds this thread
+        # for 150-400 ms (the result comes back through the event loop, after build).
         if window.tasks is None:
             from desktop_blog.ui.tasks import TaskManager
 
