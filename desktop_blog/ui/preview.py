@@ -21,6 +21,12 @@ How it works
   opens in the system browser (``open_links_externally``); everything else is refused, and the
   page cannot open windows.
 - Images ``dbmedia:<uuid>`` come from the library through ``schemes.MediaSchemeHandler``.
+- At start-up the shell can come with a post in it (``initial_blocks``: the last open post from
+  ``ui/startup_cache.py``), its first screens only; preview.js adopts those blocks as if an
+  update had put them there and reports their frame as generation 0, and the rest of the post
+  is swapped in after that frame. No render and no Pygments import stand before it.
+- A theme or stylesheet set while the shell is loading is put in place when it has loaded: a
+  second load would abort the first (and ``PreviewPage`` counts the loads it lets through).
 
 Signals
 -------
