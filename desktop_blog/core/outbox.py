@@ -29,13 +29,14 @@ of the same post only, so one conflict does not stop the rest of the blog. House
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from .models import OutboxJob, utcnow
 
@@ -157,19 +158,50 @@ def get_job(session: Session, job_id: int) -> JobData:
     return _data(_load(session, job_id))
 
 
-def _open_jobs(session: Session, blog_id: int | None) -> list[OutboxJob]:
-    stmt = select(OutboxJob).where(OutboxJob.state.in_(OPEN_STATES))
-    if blog_id is not None:
-        stmt = stmt.where(OutboxJob.blog_id == blog_id)
-    return list(session.scalars(stmt.order_by(OutboxJob.id)))
+_JOBS = OutboxJob.__table__
+# Statements built once (building one costs more than running it, for these small ones).
+_ORDER_COLUMNS = select(
+    _JOBS.c.id,
+    _JOBS.c.blog_id,
+    _JOBS.c.post_id,
+    _JOBS.c.operation,
+    _JOBS.c.state,
+    _JOBS.c.next_attempt_at,
+).where(_JOBS.c.state.in_(OPEN_STATES))
+_OPEN_ALL = _ORDER_COLUMNS.order_by(_JOBS.c.id)
+_OPEN_OF_BLOG = _ORDER_COLUMNS.where(_JOBS.c.blog_id == bindparam("blog_id")).order_by(_JOBS.c.id)
+_CLAIM = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == PENDING)
+    .values(state=RUNNING, attempts=_JOBS.c.attempts + 1)
+    .returning(*_JOBS.c)
+)
+_COMPLETE = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"))
+    .values(
+        state=DONE,
+        last_error=None,
+        next_attempt_at=None,
+        payload=bindparam("new_payload", type_=_JOBS.c.payload.type),
+    )
+)
 
 
-def _runnable_heads(jobs: Sequence[OutboxJob]) -> list[tuple[OutboxJob, bool]]:
-    """For each blog, the job that may run next and whether something else holds it back.
+def _open_rows(session: Session, blog_id: int | None) -> Any:
+    """The open jobs' order columns (rows, not ORM objects: no payload decoded and copied),
+    oldest first, read as they are consumed: through the ``(state, id)`` index, so finished
+    jobs, however many, are never read. Close the result when stopping early."""
+    session.flush()  # what the caller changed in this session counts (as an ORM query's would)
+    if blog_id is None:
+        return session.execute(_OPEN_ALL)
+    return session.execute(_OPEN_OF_BLOG, {"blog_id": blog_id})
 
-    Returns (job, blocked_by_wait) pairs for pending jobs that the order rules let through.
-    """
-    heads: list[tuple[OutboxJob, bool]] = []
+
+def _runnable_heads(jobs: Iterable[Any]) -> Iterator[Any]:
+    """For each blog, the job that may run next (plus housekeeping jobs nothing holds back),
+    in id order, as the rows (ordered by id) are read: a caller that wants only the first due
+    one stops reading there."""
     blocked_blogs: set[int] = set()
     blocked_posts: set[tuple[int, int | None]] = set()
     found_blogs: set[int] = set()
@@ -190,40 +222,100 @@ def _runnable_heads(jobs: Sequence[OutboxJob]) -> list[tuple[OutboxJob, bool]]:
                 blocked_blogs.add(job.blog_id)
             continue
         # pending
-        if housekeeping:
-            heads.append((job, False))
-            continue
-        heads.append((job, True))
-        found_blogs.add(job.blog_id)
-    return heads
+        yield job
+        if not housekeeping:
+            found_blogs.add(job.blog_id)
+
+
+def _due(row: Any, now: datetime) -> bool:
+    return row.next_attempt_at is None or row.next_attempt_at <= now
 
 
 def due_jobs(session: Session, blog_id: int | None = None, now: datetime | None = None) -> list:
     """The jobs that may run now, at most one ordinary job per blog (plus due housekeeping)."""
     now = now or utcnow()
-    out = []
-    for job, _ in _runnable_heads(_open_jobs(session, blog_id)):
-        if job.next_attempt_at is None or job.next_attempt_at <= now:
-            out.append(_data(job))
-    return out
+    ids = [row.id for row in _runnable_heads(_open_rows(session, blog_id)) if _due(row, now)]
+    return [get_job(session, job_id) for job_id in ids]
+
+
+def _next_due_id(session: Session, blog_id: int | None, now: datetime) -> int | None:
+    rows = _open_rows(session, blog_id)
+    try:
+        for row in _runnable_heads(rows):  # usually the first row read is the one
+            if _due(row, now):
+                return row.id
+        return None
+    finally:
+        rows.close()
 
 
 def next_due_job(
     session: Session, blog_id: int | None = None, now: datetime | None = None
 ) -> JobData | None:
     """The oldest job that may run now (order rules above), or None."""
-    due = due_jobs(session, blog_id, now)
-    return min(due, key=lambda j: j.id) if due else None
+    job_id = _next_due_id(session, blog_id, now or utcnow())
+    return get_job(session, job_id) if job_id is not None else None
+
+
+def claim_next(
+    session: Session, blog_id: int | None = None, now: datetime | None = None
+) -> JobData | None:
+    """The worker's step: the oldest job that may run now, marked running with its attempt
+    counted (``next_due_job`` + ``mark_running`` in two statements, no ORM objects), or None."""
+    job_id = _next_due_id(session, blog_id, now or utcnow())
+    if job_id is None:
+        return None
+    row = session.execute(_CLAIM, {"job_id": job_id}).first()
+    if row is None:  # taken meanwhile (another worker): look again
+        return claim_next(session, blog_id, now)
+    _expire(session, job_id)
+    return JobData(
+        id=row.id,
+        blog_id=row.blog_id,
+        post_id=row.post_id,
+        comment_id=row.comment_id,
+        operation=row.operation,
+        payload=dict(row.payload or {}),
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def _expire(session: Session, job_id: int) -> None:
+    """A job changed by a statement: its object in this session, if loaded, is read again."""
+    loaded = session.identity_map.get(identity_key(OutboxJob, job_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def complete(session: Session, job: JobData, result: dict[str, Any] | None = None) -> None:
+    """``mark_done`` for the worker, which holds the job it claimed: one UPDATE, nothing read
+    (the payload is the claimed one with ``result``; nobody else writes a running job's)."""
+    payload = {**job.payload, "result": result} if result else job.payload
+    session.execute(_COMPLETE, {"job_id": job.id, "new_payload": payload})
+    _expire(session, job.id)
 
 
 def next_wake(session: Session, blog_id: int | None = None) -> datetime | None:
     """When the earliest waiting job becomes due (None: nothing waits for a time)."""
     times = [
-        job.next_attempt_at
-        for job, _ in _runnable_heads(_open_jobs(session, blog_id))
-        if job.next_attempt_at is not None
+        row.next_attempt_at
+        for row in _runnable_heads(_open_rows(session, blog_id))
+        if row.next_attempt_at is not None
     ]
     return min(times) if times else None
+
+
+def count_pending(session: Session, blog_id: int | None = None) -> int:
+    """How many jobs are pending (waiting to run, now or at their retry time)."""
+    stmt = select(func.count()).select_from(OutboxJob).where(OutboxJob.state == PENDING)
+    if blog_id is not None:
+        stmt = stmt.where(OutboxJob.blog_id == blog_id)
+    return session.scalar(stmt) or 0
 
 
 def mark_running(session: Session, job_id: int) -> JobData:
@@ -413,4 +505,4 @@ def mark_refused(session: Session, job_id: int, error: str) -> JobData:
     return _data(job)
 
 
-__all__ += ["find_by_key", "mark_refused"]
+__all__ += ["claim_next", "complete", "count_pending", "find_by_key", "mark_refused"]

@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, case, func, literal, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from . import library, outbox
 from .models import (
@@ -39,6 +40,9 @@ from .models import (
     MediaUpload,
     Post,
     Tag,
+    UTCDateTime,
+    post_categories,
+    post_tags,
     utcnow,
 )
 
@@ -254,29 +258,89 @@ class PostForPublish:
         )
 
 
+def _load_statements():
+    p = Post.__table__.c
+    m = Media.__table__.c
+    post = (
+        select(
+            p.id,
+            p.uuid,
+            p.blog_id,
+            p.kind,
+            p.title,
+            p.body,
+            p.slug,
+            p.excerpt,
+            p.status,
+            p.scheduled_at,
+            p.remote_id,
+            p.remote_modified,
+            p.synced_title,
+            p.synced_body,
+            p.original_html,
+            m.uuid.label("featured_uuid"),
+        )
+        .select_from(Post.__table__.outerjoin(Media.__table__, m.id == p.featured_media_id))
+        .where(p.id == bindparam("post_id"))
+    )
+    c = Category.__table__.c
+    t = Tag.__table__.c
+    pc = post_categories.c
+    pt = post_tags.c
+    terms = union_all(
+        select(literal("categories").label("taxonomy"), c.name, c.remote_id)
+        .join_from(post_categories, Category.__table__, c.id == pc.category_id)
+        .where(pc.post_id == bindparam("post_id")),
+        select(literal("tags").label("taxonomy"), t.name, t.remote_id)
+        .join_from(post_tags, Tag.__table__, t.id == pt.tag_id)
+        .where(pt.post_id == bindparam("post_id")),
+    ).order_by("taxonomy", "name")
+    u = MediaUpload.__table__.c
+    media = (
+        select(m.uuid, m.filename, m.mime_type, u.remote_id, u.remote_url)
+        .select_from(
+            Media.__table__.outerjoin(
+                MediaUpload.__table__, (u.media_id == m.id) & (u.blog_id == bindparam("blog_id"))
+            )
+        )
+        .where(m.uuid.in_(bindparam("uuids", expanding=True)))
+    )
+    return post, terms, media
+
+
+# Built once: building these costs more than running them.
+_LOAD_POST, _LOAD_TERMS, _MEDIA_FOR_BLOG = _load_statements()
+
+
 def load_for_publish(session: Session, post_id: int) -> PostForPublish:
-    post = _post(session, post_id)
-    terms = [TermRef("categories", c.name, _int(c.remote_id)) for c in post.categories]
-    terms += [TermRef("tags", t.name, _int(t.remote_id)) for t in post.tags]
-    featured = session.get(Media, post.featured_media_id) if post.featured_media_id else None
+    """The post as the worker sends it: two statements of columns (the post with its featured
+    image's uuid; its categories and tags), no ORM objects."""
+    session.flush()
+    row = session.execute(_LOAD_POST, {"post_id": post_id}).first()
+    if row is None:
+        raise library.PostNotFound(post_id)
+    terms = [
+        TermRef(tax, name, _int(remote))
+        for tax, name, remote in session.execute(_LOAD_TERMS, {"post_id": post_id})
+    ]
     return PostForPublish(
-        id=post.id,
-        uuid=post.uuid,
-        blog_id=post.blog_id,
-        kind=post.kind,
-        title=post.title,
-        body=post.body,
-        slug=post.slug,
-        excerpt=post.excerpt,
-        status=post.status,
-        scheduled_at=post.scheduled_at,
-        remote_id=_int(post.remote_id),
-        remote_modified=post.remote_modified,
-        synced_title=post.synced_title,
-        synced_body=post.synced_body,
+        id=row.id,
+        uuid=row.uuid,
+        blog_id=row.blog_id,
+        kind=row.kind,
+        title=row.title,
+        body=row.body,
+        slug=row.slug,
+        excerpt=row.excerpt,
+        status=row.status,
+        scheduled_at=row.scheduled_at,
+        remote_id=_int(row.remote_id),
+        remote_modified=row.remote_modified,
+        synced_title=row.synced_title,
+        synced_body=row.synced_body,
         terms=terms,
-        featured_media_uuid=featured.uuid if featured else None,
-        synced_html=post.original_html,
+        featured_media_uuid=row.featured_uuid,
+        synced_html=row.original_html,
     )
 
 
@@ -301,17 +365,28 @@ class MediaForUpload:
 def media_for_blog(session: Session, blog_id: int, uuid: str) -> MediaForUpload | None:
     """The image with this uuid, with its upload to ``blog_id`` if there is one (an image is
     uploaded once per blog: ``media_uploads``)."""
-    media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
-    if media is None:
-        return None
-    upload = session.get(MediaUpload, (media.id, blog_id))
-    return MediaForUpload(
-        uuid=media.uuid,
-        filename=media.filename,
-        mime_type=media.mime_type,
-        remote_id=_int(upload.remote_id) if upload else None,
-        remote_url=upload.remote_url if upload else None,
-    )
+    return media_for_blog_many(session, blog_id, [uuid]).get(uuid)
+
+
+def media_for_blog_many(
+    session: Session, blog_id: int, uuids: Iterable[str]
+) -> dict[str, MediaForUpload]:
+    """``media_for_blog`` of several images in one statement: {uuid: image} for those found
+    (the image's bytes are not read)."""
+    wanted = list(dict.fromkeys(uuids))
+    if not wanted:
+        return {}
+    rows = session.execute(_MEDIA_FOR_BLOG, {"blog_id": blog_id, "uuids": wanted})
+    return {
+        r.uuid: MediaForUpload(
+            uuid=r.uuid,
+            filename=r.filename,
+            mime_type=r.mime_type,
+            remote_id=_int(r.remote_id),
+            remote_url=r.remote_url,
+        )
+        for r in rows
+    }
 
 
 def media_bytes(session: Session, uuid: str) -> bytes | None:
@@ -321,17 +396,46 @@ def media_bytes(session: Session, uuid: str) -> bytes | None:
 def record_media_upload(
     session: Session, blog_id: int, uuid: str, remote_id: int, remote_url: str
 ) -> None:
-    media = session.scalars(select(Media).where(Media.uuid == uuid)).first()
-    if media is None:
-        return
-    upload = session.get(MediaUpload, (media.id, blog_id))
-    if upload is None:
-        upload = MediaUpload(media_id=media.id, blog_id=blog_id)
-        session.add(upload)
-    upload.remote_id = str(remote_id)
-    upload.remote_url = remote_url
-    upload.uploaded_at = utcnow()
+    """The blog's id and URL for an uploaded image (two statements at most, no ORM objects)."""
     session.flush()
+    params = {
+        "b_uuid": uuid,
+        "b_blog": blog_id,
+        "b_rid": str(remote_id),
+        "b_url": remote_url,
+        "b_now": utcnow(),
+    }
+    if not session.execute(_UPLOAD_UPDATE, params).rowcount:
+        session.execute(_UPLOAD_INSERT, params)
+    for loaded in list(session.identity_map.values()):  # objects of this session read it anew
+        if isinstance(loaded, MediaUpload) and loaded.blog_id == blog_id:
+            session.expire(loaded)
+
+
+def _upload_statements():
+    m = Media.__table__.c
+    u = MediaUpload.__table__
+    media_id = select(m.id).where(m.uuid == bindparam("b_uuid")).scalar_subquery()
+    when = bindparam("b_now", type_=UTCDateTime())
+    changed = (
+        update(u)
+        .where(u.c.media_id == media_id, u.c.blog_id == bindparam("b_blog"))
+        .values(remote_id=bindparam("b_rid"), remote_url=bindparam("b_url"), uploaded_at=when)
+    )
+    added = u.insert().from_select(
+        ["media_id", "blog_id", "remote_id", "remote_url", "uploaded_at"],
+        select(
+            m.id,
+            bindparam("b_blog", type_=Integer()),
+            bindparam("b_rid", type_=String()),
+            bindparam("b_url", type_=String()),
+            when,
+        ).where(m.uuid == bindparam("b_uuid")),
+    )
+    return changed, added
+
+
+_UPLOAD_UPDATE, _UPLOAD_INSERT = _upload_statements()
 
 
 def record_term(
@@ -407,23 +511,61 @@ def record_published(
     whether pulled or sent) and the text sent (the last-synced copy). Text edited while the
     request ran stays as it is, and shows as not yet synced. (Nothing is returned: this runs once
     per job, and reading the whole post back, tags and all, cost more than the rest.)"""
-    post = session.get(Post, post_id)
-    if post is None:
-        raise library.PostNotFound(post_id)
-    post.remote_id = str(result.remote_id)
-    post.remote_modified = result.modified_gmt
-    post.synced_title = sent_title
-    post.synced_body = sent_body
-    if result.content_html is not None:
-        post.original_html = result.content_html
-    local = _LOCAL_STATUS.get(result.status)
-    if local is not None and post.status != TRASH:
-        post.status = local
-        if local == PUBLISHED and post.published_at is None:
-            post.published_at = result.date_gmt or utcnow()
-        if local == SCHEDULED:
-            post.scheduled_at = result.date_gmt
     session.flush()
+    done = session.execute(
+        _RECORD_PUBLISHED,
+        {
+            "b_post_id": post_id,
+            "b_rid": str(result.remote_id),
+            "b_modified": result.modified_gmt,
+            "b_title": sent_title,
+            "b_body": sent_body,
+            "b_html": result.content_html,
+            "b_local": _LOCAL_STATUS.get(result.status),
+            "b_published": result.date_gmt or utcnow(),
+            "b_scheduled": result.date_gmt,
+        },
+    )
+    if not done.rowcount:
+        raise library.PostNotFound(post_id)
+    loaded = session.identity_map.get(identity_key(Post, post_id))
+    if loaded is not None:  # an object of this session reads the new values
+        session.expire(loaded)
+
+
+def _record_published_statement():
+    c = Post.__table__.c
+    local = bindparam("b_local", type_=c.status.type)
+    # the blog's status, unless the post went to the trash meanwhile (or the status is unknown)
+    keep = local.is_(None) | (c.status == TRASH)
+    return (
+        update(Post.__table__)
+        .where(c.id == bindparam("b_post_id"))
+        .values(
+            remote_id=bindparam("b_rid"),
+            remote_modified=bindparam("b_modified", type_=UTCDateTime()),
+            synced_title=bindparam("b_title"),
+            synced_body=bindparam("b_body"),
+            original_html=func.coalesce(
+                bindparam("b_html", type_=c.original_html.type), c.original_html
+            ),
+            status=case((keep, c.status), else_=local),
+            published_at=case(
+                (
+                    ~keep & (local == PUBLISHED) & c.published_at.is_(None),
+                    bindparam("b_published", type_=UTCDateTime()),
+                ),
+                else_=c.published_at,
+            ),
+            scheduled_at=case(
+                (~keep & (local == SCHEDULED), bindparam("b_scheduled", type_=UTCDateTime())),
+                else_=c.scheduled_at,
+            ),
+        )
+    )
+
+
+_RECORD_PUBLISHED = _record_published_statement()
 
 
 def set_remote_base(
@@ -610,6 +752,7 @@ __all__ = [
     "load_for_publish",
     "media_bytes",
     "media_for_blog",
+    "media_for_blog_many",
     "record_media_upload",
     "record_published",
     "record_term",

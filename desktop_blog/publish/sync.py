@@ -191,6 +191,14 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What a publish or update job read in the transaction that claimed it."""
+
+    post: PostForPublish
+    media: dict[str, publishing.MediaForUpload]
+
+
 class SyncEngine:
     """Runs outbox jobs and pulls blogs. One engine per worker thread; connectors are cached per
     blog (call `forget_connectors()` after a blog's password changes).
@@ -214,6 +222,8 @@ class SyncEngine:
         self._lock = threading.Lock()
         self.duplicate_check_delay = duplicate_check_delay
         self._clock = clock
+        #: the running publish job's images, read with it (only this thread uses it)
+        self._media: dict[str, publishing.MediaForUpload] = {}
         if recover:
             with library.session() as session:
                 n = outbox.recover_interrupted(session)
@@ -251,21 +261,38 @@ class SyncEngine:
         each job's outcome as it finishes (progress for the UI)."""
         report = OutboxReport()
         while stop_event is None or not stop_event.is_set():
+            # One transaction takes the job and reads what it needs (a post to publish: its
+            # text, terms and images); the job's outcome is written by one more (two or three
+            # for a post with new images: each upload is kept as soon as it is made).
             with self.library.session() as session:
-                job = outbox.next_due_job(session, blog_id, now=self._clock())
+                job = outbox.claim_next(session, blog_id, now=self._clock())
                 if job is None:
                     break
-                job = outbox.mark_running(session, job.id)
+                prepared = self._prepare(session, job)
                 session.commit()
-            outcome = self.run_job(job)
+            outcome = self._run(job, prepared)
             report.ran.append(outcome)
             if on_job is not None:
                 on_job(outcome)
         with self.library.session() as session:
-            open_jobs = outbox.list_jobs(session, blog_id=blog_id, states=[outbox.PENDING])
-            report.waiting = len(open_jobs)
+            report.waiting = outbox.count_pending(session, blog_id)
             report.next_wake = outbox.next_wake(session, blog_id)
         return report
+
+    def _prepare(self, session, job: outbox.JobData) -> _Prepared | None:
+        """What a publish or update job reads, in the transaction that claimed it."""
+        if job.operation not in (publishing.PUBLISH, publishing.UPDATE) or job.post_id is None:
+            return None
+        try:
+            post = publishing.load_for_publish(session, job.post_id)
+        except Exception:  # noqa: BLE001 - the job reads again when it runs, and says why
+            log.debug("job %s: its post could not be read with it", job.id, exc_info=True)
+            return None
+        uuids = [m.lower() for m in _MEDIA_IN_HTML.findall(post.body)]
+        if post.featured_media_uuid:
+            uuids.append(post.featured_media_uuid)
+        media = publishing.media_for_blog_many(session, job.blog_id, uuids) if uuids else {}
+        return _Prepared(post, media)
 
     def seconds_until_due(self, blog_id: int | None = None) -> float | None:
         """Seconds until the next waiting job is due (0 when one is due now; None when no job
@@ -304,11 +331,14 @@ class SyncEngine:
 
     def run_job(self, job: outbox.JobData) -> JobOutcome:
         """Run one job that was marked running; records its outcome."""
+        return self._run(job, None)
+
+    def _run(self, job: outbox.JobData, prepared: _Prepared | None) -> JobOutcome:
         if job.operation in comments.COMMENT_OPERATIONS:
             return self._comment_job(job)
         try:
             if job.operation in (publishing.PUBLISH, publishing.UPDATE):
-                return self._publish(job)
+                return self._publish(job, prepared)
             if job.operation == publishing.TRASH_OP:
                 return self._trash(job)
             if job.operation == publishing.RESOLVE_DUPLICATES:
@@ -360,11 +390,16 @@ class SyncEngine:
 
     # --- Publishing ---------------------------------------------------------------------------
 
-    def _publish(self, job: outbox.JobData) -> JobOutcome:
+    def _publish(self, job: outbox.JobData, prepared: _Prepared | None = None) -> JobOutcome:
         if job.post_id is None:
             raise JobFailed("The post of this job no longer exists.")
-        with self.library.session() as session:
-            post = publishing.load_for_publish(session, job.post_id)
+        if prepared is None:
+            with self.library.session() as session:
+                prepared = self._prepare(session, job)
+            if prepared is None:
+                raise JobFailed("The post of this job no longer exists.")
+        post = prepared.post
+        self._media = prepared.media
         if post.blog_id != job.blog_id:
             raise JobFailed("The post no longer belongs to this blog.")
         conn = self.connector(job.blog_id)
@@ -431,7 +466,7 @@ class SyncEngine:
                 post.title,
                 post.body,
             )
-            outbox.mark_done(session, job.id, {"remote_id": remote.id, "link": remote.link})
+            outbox.complete(session, job, {"remote_id": remote.id, "link": remote.link})
             session.commit()
         verb = {"publish": "Published", "future": "Scheduled", "draft": "Saved as a draft"}
         message = f"{verb.get(remote.status, 'Sent')}: {remote.link or remote.id}"
@@ -559,8 +594,11 @@ class SyncEngine:
         return _MEDIA_IN_HTML.sub(lambda m: urls[m.group(1).lower()], html)
 
     def _ensure_media(self, conn: Connector, blog_id: int, uuid: str) -> tuple[int, str]:
+        known = self._media.get(uuid)  # read with the job, for this job's blog
+        if known is not None and known.remote_id is not None and known.remote_url:
+            return known.remote_id, known.remote_url
         with self.library.session() as session:
-            media = publishing.media_for_blog(session, blog_id, uuid)
+            media = known or publishing.media_for_blog(session, blog_id, uuid)
             if media is None:
                 raise JobFailed(
                     f"The post shows an image (dbmedia:{uuid}) that is not in the library."
@@ -576,6 +614,12 @@ class SyncEngine:
                 session, blog_id, media.uuid, uploaded.id, uploaded.source_url
             )
             session.commit()
+        self._media = {
+            **self._media,
+            uuid: publishing.MediaForUpload(
+                media.uuid, media.filename, media.mime_type, uploaded.id, uploaded.source_url
+            ),
+        }
         return uploaded.id, uploaded.source_url
 
     def _featured(self, conn: Connector, blog_id: int, post: PostForPublish) -> int | None:

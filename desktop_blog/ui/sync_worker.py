@@ -216,10 +216,7 @@ class SyncWorker(QObject):
         try:
             with self.library.session() as session:
                 accounts = publishing.list_blog_accounts(session)
-                waiting = {
-                    a.id: bool(outbox.list_jobs(session, blog_id=a.id, states=[outbox.PENDING]))
-                    for a in accounts
-                }
+                waiting = {a.id: outbox.count_pending(session, a.id) > 0 for a in accounts}
         except Exception:
             log.exception("the sync worker could not read the blogs")
             return 5.0

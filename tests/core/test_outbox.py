@@ -189,3 +189,31 @@ def test_unpublish_and_trash_requests(lib):
         assert library.get_post(s, post.id).status == library.TRASH
         ops = [j.operation for j in outbox.list_jobs(s, blog_id=blog)]
         assert ops == ["publish", "publish", "trash"]
+
+
+def test_claim_next_takes_the_due_job_in_order_and_complete_keeps_the_result(lib):
+    a, b = add_blog(lib, "A"), add_blog(lib, "B")
+    with lib.session() as s:
+        a1 = outbox.enqueue(s, a, "update", payload={"n": 1})
+        a2 = outbox.enqueue(s, a, "update")
+        b1 = outbox.enqueue(s, b, "update")
+        s.commit()
+        loaded = s.get(OutboxJob, a1.id)  # an object of the session sees the claim
+        claimed = outbox.claim_next(s)
+        assert (claimed.id, claimed.state, claimed.attempts) == (a1.id, outbox.RUNNING, 1)
+        assert claimed.payload == {"n": 1} and loaded.state == outbox.RUNNING
+        assert outbox.claim_next(s, blog_id=a) is None  # a1 running holds back a2
+        assert outbox.claim_next(s).id == b1.id
+        assert outbox.count_pending(s) == 1 and outbox.count_pending(s, b) == 0
+        outbox.complete(s, claimed, {"remote_id": 7})
+        s.commit()
+        done = outbox.get_job(s, a1.id)
+        assert done.state == outbox.DONE and done.payload == {"n": 1, "result": {"remote_id": 7}}
+        assert outbox.claim_next(s, blog_id=a).id == a2.id
+        # a job waiting for its retry time is not taken before it, nor are the blog's later jobs
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        outbox.mark_failed(s, a2.id, "offline", retryable=True, now=later - timedelta(seconds=5))
+        a3 = outbox.enqueue(s, a, "update")
+        assert outbox.claim_next(s, blog_id=a) is None
+        assert outbox.claim_next(s, blog_id=a, now=later + timedelta(hours=1)).id == a2.id
+        assert a3.state == outbox.PENDING
