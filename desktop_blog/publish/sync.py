@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -197,6 +198,8 @@ class _Prepared:
 
     post: PostForPublish
     media: dict[str, publishing.MediaForUpload]
+    #: the bytes of the images the blog does not have yet
+    data: dict[str, bytes | None] = field(default_factory=dict)
 
 
 class SyncEngine:
@@ -224,6 +227,7 @@ class SyncEngine:
         self._clock = clock
         #: the running publish job's images, read with it (only this thread uses it)
         self._media: dict[str, publishing.MediaForUpload] = {}
+        self._data: dict[str, bytes | None] = {}
         if recover:
             with library.session() as session:
                 n = outbox.recover_interrupted(session)
@@ -292,7 +296,12 @@ class SyncEngine:
         if post.featured_media_uuid:
             uuids.append(post.featured_media_uuid)
         media = publishing.media_for_blog_many(session, job.blog_id, uuids) if uuids else {}
-        return _Prepared(post, media)
+        data = {
+            uuid: publishing.media_bytes(session, uuid)
+            for uuid, found in media.items()
+            if found.remote_id is None or not found.remote_url
+        }
+        return _Prepared(post, media, data)
 
     def seconds_until_due(self, blog_id: int | None = None) -> float | None:
         """Seconds until the next waiting job is due (0 when one is due now; None when no job
@@ -399,7 +408,7 @@ class SyncEngine:
             if prepared is None:
                 raise JobFailed("The post of this job no longer exists.")
         post = prepared.post
-        self._media = prepared.media
+        self._media, self._data = prepared.media, prepared.data
         if post.blog_id != job.blog_id:
             raise JobFailed("The post no longer belongs to this blog.")
         conn = self.connector(job.blog_id)
@@ -597,15 +606,18 @@ class SyncEngine:
         known = self._media.get(uuid)  # read with the job, for this job's blog
         if known is not None and known.remote_id is not None and known.remote_url:
             return known.remote_id, known.remote_url
-        with self.library.session() as session:
-            media = known or publishing.media_for_blog(session, blog_id, uuid)
-            if media is None:
-                raise JobFailed(
-                    f"The post shows an image (dbmedia:{uuid}) that is not in the library."
-                )
-            if media.remote_id is not None and media.remote_url:
-                return media.remote_id, media.remote_url
-            data = publishing.media_bytes(session, media.uuid)
+        if known is not None and uuid in self._data:
+            media, data = known, self._data[uuid]
+        else:
+            with self.library.session() as session:
+                media = publishing.media_for_blog(session, blog_id, uuid)
+                if media is None:
+                    raise JobFailed(
+                        f"The post shows an image (dbmedia:{uuid}) that is not in the library."
+                    )
+                if media.remote_id is not None and media.remote_url:
+                    return media.remote_id, media.remote_url
+                data = publishing.media_bytes(session, media.uuid)
         if not data:
             raise JobFailed(f"The image {media.filename} has no data in the library.")
         uploaded = conn.upload_media(media.filename, data, media.mime_type)
@@ -785,15 +797,28 @@ class SyncEngine:
     def _store_pulled(self, blog_id: int, remotes: list[RemotePost], report: PullReport) -> None:
         if not remotes:
             return
-        with self.library.session() as session:
-            known = {
-                tax: publishing.term_names(
-                    session, blog_id, tax, {i for r in remotes for i in getattr(r, tax)}
-                )
-                for tax in ("categories", "tags")
-            }
+
+        def term_names() -> dict[str, dict[int, str]]:
+            with self.library.session() as session:
+                return {
+                    tax: publishing.term_names(
+                        session, blog_id, tax, {i for r in remotes for i in getattr(r, tax)}
+                    )
+                    for tax in ("categories", "tags")
+                }
+
+        known = term_names()
         if any(i not in known[tax] for r in remotes for tax in known for i in getattr(r, tax)):
             self.pull_terms(blog_id)
+            known = term_names()
+        # HTML to Markdown before the write transaction (it is most of the work, and a long
+        # transaction would hold back the app's own writes); the GIL is let go between posts,
+        # so the window's thread gets it at once when it waits for it.
+        markdown: dict[int, str] = {}
+        for remote in remotes:
+            if remote.status != "trash":
+                markdown[remote.id] = html_to_markdown(remote.content_html)
+                time.sleep(0)
         with self.library.session() as session:
             for remote in remotes:
                 if remote.status == "trash":
@@ -804,27 +829,20 @@ class SyncEngine:
                     if job is not None and job.state != outbox.DONE:
                         report.skipped += 1  # its create job adopts it
                         continue
-                names = {
-                    tax: publishing.term_names(session, blog_id, tax, getattr(remote, tax))
-                    for tax in ("categories", "tags")
-                }
+                categories, tags = known["categories"], known["tags"]
                 pulled = publishing.PulledPost(
                     remote_id=remote.id,
                     kind=remote.kind if remote.kind in ("post", "page") else "post",
                     title=remote.title,
                     content_html=remote.content_html,
-                    markdown=html_to_markdown(remote.content_html),
+                    markdown=markdown[remote.id],
                     excerpt=remote.excerpt,
                     slug=remote.slug,
                     status=remote.status,
                     date_gmt=remote.date_gmt,
                     modified_gmt=remote.modified_gmt,
-                    categories=[
-                        names["categories"][i]
-                        for i in remote.categories
-                        if i in names["categories"]
-                    ],
-                    tags=[names["tags"][i] for i in remote.tags if i in names["tags"]],
+                    categories=[categories[i] for i in remote.categories if i in categories],
+                    tags=[tags[i] for i in remote.tags if i in tags],
                 )
                 outcome, post_id = publishing.apply_pulled(session, blog_id, pulled)
                 report.post_ids.append(post_id)
