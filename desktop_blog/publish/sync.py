@@ -20,11 +20,17 @@ Publishing one post:
    still made its post.
 4. A remote id: update (a post whose text is unchanged since the last sync keeps the blog's own
    HTML: only its status and terms are sent), unless the blog's `modified_gmt` differs from
-   `Post.remote_modified` (the connector checks): then nothing is written and the job goes to
+   `Post.remote_modified`, or is the same but the blog's raw title or HTML differ from the last
+   sync's (`modified_gmt` has whole seconds: an edit made there in the second of our write
+   shows only so; the connector checks both): then nothing is written and the job goes to
    "conflict" with the base (last-synced), local and remote texts in its payload, for
    `core.conflicts` to resolve. An update that finds the blog already holding exactly the title
    and text it sends (our own write whose answer was lost) is not a conflict.
-5. The remote id, the blog's new modified time and the text sent (the last-synced copy) are stored.
+5. The remote id, the blog's new modified time and raw HTML, and the text sent (the last-synced
+   copy) are stored.
+
+A job runs in three short transactions: one claims it and reads what it needs (the post, its
+terms, its images), one keeps each new upload as soon as it is made, one records the outcome.
 
 Comments (`pull_comments`, and the jobs of `core.comments`: comment_status, comment_edit,
 comment_delete, comment_reply): each action was applied to the library when it was queued. When

@@ -97,6 +97,9 @@ _LIST_FIELDS = ",".join(
         "featured_media",
     )
 )
+#: The answer to a create or update is the post in the same raw fields (its `content_rendered`
+#: is then "": `get_post` gives it).
+_WRITE_PARAMS = {"_fields": _LIST_FIELDS}
 #: 5xx answers with these WordPress codes will not get better by retrying.
 _PERMANENT_5XX = {
     "rest_trash_not_supported",
@@ -199,7 +202,7 @@ class WordPressRestConnector:
         check_idempotency_key(idempotency_key)
         self._check_payload_references(payload)
         body = _post_body(payload, add_marker(payload.content_html, idempotency_key))
-        response = self._call("POST", _COLLECTION[payload.kind], json=body)
+        response = self._call("POST", _COLLECTION[payload.kind], params=_WRITE_PARAMS, json=body)
         return self._post(self._object(response))
 
     def update_post(
@@ -238,7 +241,7 @@ class WordPressRestConnector:
                 )
         self._check_payload_references(payload)
         body = _post_body(payload, split_marker(payload.content_html)[0])
-        return self._post(self._object(self._call("POST", route, json=body)))
+        return self._post(self._object(self._call("POST", route, params=_WRITE_PARAMS, json=body)))
 
     def delete_post(self, post_id: int, force: bool = False, kind: str = "post") -> None:
         params = {"force": "true"} if force else {}
@@ -315,7 +318,13 @@ class WordPressRestConnector:
             "Content-Type": mime_type,
             "Content-Disposition": f'attachment; filename="{ascii_filename(filename, mime_type)}"',
         }
-        response = self._call("POST", "wp/v2/media", content=bytes(data), headers=headers)
+        response = self._call(
+            "POST",
+            "wp/v2/media",
+            params={"_fields": "id,source_url,mime_type"},  # not every size's details
+            content=bytes(data),
+            headers=headers,
+        )
         media = self._media(self._object(response))
         with self._lock:
             self._known_media.add(media.id)
