@@ -389,12 +389,9 @@ def import_file(session: Session, path: Path) -> ImportedFile:
     return _import_parsed(session, parse_file(path))
 
 
-def _import_parsed(session: Session, parsed: ParsedPost) -> ImportedFile:
-    path = parsed.path
-    body = _store_images(session, parsed)
-    post = session.scalars(select(Post).where(Post.uuid == parsed.identity)).first()
-    now = utcnow()
-    values = {
+def _post_values(parsed, body: str) -> dict:
+    """The post's columns a file sets, on import and re-import alike."""
+    return {
         "title": parsed.title,
         "body": body,
         "slug": parsed.slug,
@@ -403,6 +400,14 @@ def _import_parsed(session: Session, parsed: ParsedPost) -> ImportedFile:
         "published_at": parsed.published_at,
         "scheduled_at": parsed.scheduled_at,
     }
+
+
+def _import_parsed(session: Session, parsed: ParsedPost) -> ImportedFile:
+    path = parsed.path
+    body = _store_images(session, parsed)
+    post = session.scalars(select(Post).where(Post.uuid == parsed.identity)).first()
+    now = utcnow()
+    values = _post_values(parsed, body)
     if post is None:
         post = Post(
             uuid=parsed.identity,
@@ -468,15 +473,7 @@ class _Names:
 
 
 def _same(post: Post, parsed: ParsedPost, body: str) -> bool:
-    values = {
-        "title": parsed.title,
-        "body": body,
-        "slug": parsed.slug,
-        "excerpt": parsed.excerpt,
-        "status": parsed.status,
-        "published_at": parsed.published_at,
-        "scheduled_at": parsed.scheduled_at,
-    }
+    values = _post_values(parsed, body)
     current = library._post_data(post)
     return (
         all(getattr(current, k) == v for k, v in values.items())
@@ -501,15 +498,7 @@ def _add_chunk(
         if post is not None and _same(post, parsed, body):
             done.append((parsed.path, post, "unchanged"))
             continue
-        values = {
-            "title": parsed.title,
-            "body": body,
-            "slug": parsed.slug,
-            "excerpt": parsed.excerpt,
-            "status": parsed.status,
-            "published_at": parsed.published_at,
-            "scheduled_at": parsed.scheduled_at,
-        }
+        values = _post_values(parsed, body)
         if post is None:
             post = Post(
                 uuid=parsed.identity,
