@@ -336,13 +336,8 @@ class ExportController(QObject):
         return None
 
     def _selected_posts(self) -> list[int]:
-        from .post_tree import PostIdRole
-
         tree = self.window.tree
-        if tree is None:
-            return []
-        rows = tree.view.selectionModel().selectedRows()
-        return [i for i in (r.data(PostIdRole) for r in rows) if i is not None]
+        return [] if tree is None else tree.selected_post_ids()
 
     def choices(self) -> list[ExportScope]:
         """What the dialog offers: the open post, the selection, the tree's folder or blog."""
@@ -353,8 +348,8 @@ class ExportController(QObject):
             field_ = getattr(panel, "title", None)
             title = field_.text().strip() if hasattr(field_, "text") else ""
             out.append(ExportScope("posts", f"The open post “{title or 'Untitled'}”", (current,)))
-        selected = [i for i in self._selected_posts() if i != current]
-        if selected:
+        selected = self._selected_posts()
+        if len(selected) > 1:
             n = len(selected)
             out.append(ExportScope("posts", f"The {n} selected posts", tuple(selected)))
         node = self._tree_scope()

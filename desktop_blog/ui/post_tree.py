@@ -107,7 +107,9 @@ class PostTree(QWidget):
         self.view = QTreeView(self)
         self.view.setHeaderHidden(True)
         self.view.setUniformRowHeights(True)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several posts can be selected (Ctrl/Shift+click) to export them together; the
+        # current one is the post the editor shows.
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.model = PostTreeModel(library, tasks, self)
@@ -339,8 +341,20 @@ class PostTree(QWidget):
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def _selected_post(self) -> int | None:
-        rows = self.view.selectionModel().selectedRows()
+        selection = self.view.selectionModel()
+        current = selection.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row(), current.parent()):
+            return current.data(PostIdRole)
+        rows = selection.selectedRows()
         return rows[0].data(PostIdRole) if rows else None
+
+    def selected_post_ids(self) -> list[int]:
+        """Every post selected in the tree, in the tree's order."""
+        rows = sorted(
+            self.view.selectionModel().selectedRows(),
+            key=lambda index: (self.view.visualRect(index).top(), index.row()),
+        )
+        return [i for i in (r.data(PostIdRole) for r in rows) if i is not None]
 
     def _on_selection_changed(self, *_args) -> None:
         if self._applying:

@@ -255,3 +255,50 @@ def test_the_export_dialog_offers_the_open_post_the_folder_and_blogs(
     scope = dialog.scope()
     assert scope.kind == "blog" and scope.blog_id is None
     assert dialog.result() != QDialog.DialogCode.Accepted
+
+
+def test_export_posts_selected_together_in_the_tree(
+    qtbot, make_window, home: Path, tmp_path: Path, monkeypatch
+):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    first, second = _library(home, posts=2)
+    window = make_window(first)
+    view = window.tree.view
+    index = window.tree.model.index_of(second)
+    view.scrollTo(index)
+    # Ctrl+click adds the second post to the selection; the editor follows the click.
+    QTest.mouseClick(
+        view.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        view.visualRect(index).center(),
+    )
+    qtbot.waitUntil(lambda: window.current_post_id() == second, timeout=10_000)
+    assert sorted(window.tree.selected_post_ids()) == sorted([first, second])
+    ctl = controller(window)
+    scope = next(c for c in ctl.choices() if "selected" in c.label)
+    assert scope.label == "The 2 selected posts" and set(scope.post_ids) == {first, second}
+
+    target = tmp_path / "two.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "PDF (*.pdf)")
+    )
+
+    def choose_selection() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ExportDialog):
+            QTimer.singleShot(20, choose_selection)
+            return
+        labels = [c.label for c in dialog.choices]
+        dialog.group.button(labels.index(scope.label)).click()
+        dialog.accept()
+
+    QTimer.singleShot(0, choose_selection)
+    with qtbot.waitSignal(ctl.finished, timeout=WAIT_MS) as signal:
+        ctl.actions["export_pdf"].trigger()
+    assert "Exported 2 posts" in signal.args[0], signal.args[0]
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True).stdout
+    assert "Exporting posts" in text and "Post number 1" in text
+    ctl.message_box.close()
