@@ -291,10 +291,7 @@ class ExportController(QObject):
     def _on_library_ready(self) -> None:
         tree = self.window.tree
         if tree is not None:
-            separator = QAction(self)
-            separator.setSeparator(True)
-            current = list(getattr(tree, "_actions", []))
-            tree.set_context_actions([*current, separator, self.context_menu.menuAction()])
+            tree.add_context_actions([self.context_menu.menuAction()])
         self._set_enabled(True)
 
     def _set_enabled(self, on: bool) -> None:

@@ -149,6 +149,16 @@ class InboxController(QObject):
             lambda _c=False: self.sync_comments(reconcile=True, announce=True)
         )
         self.sync_action.setEnabled(False)
+        self.post_comments_action = QtGui.QAction("&Comments on This Post", w)
+        self.post_comments_action.setObjectName("action_post_comments")
+        self.post_comments_action.setStatusTip("Show the comment inbox for the open post only")
+        self.post_comments_action.triggered.connect(lambda _c=False: self.show_post_comments())
+        self.post_comments_action.setEnabled(False)
+        w.post_menu.addSeparator()
+        w.post_menu.addAction(self.post_comments_action)
+        w.postShown.connect(
+            lambda post_id: self.post_comments_action.setEnabled(post_id is not None)
+        )
         for action in (self.writing_action, self.inbox_action, self.sync_action):
             w.addAction(action)  # the shortcuts work with the menu bar hidden too
         menu = w.view_menu
@@ -205,6 +215,16 @@ class InboxController(QObject):
         self.tabs.setCurrentWidget(self.inbox_page)
         self.inbox.table.setFocus()
 
+    def show_post_comments(self, post_id: int | None = None) -> None:
+        """The inbox with the comments of one post (the open one by default)."""
+        post_id = self.window.current_post_id() if post_id is None else post_id
+        if post_id is None:
+            return
+        panel = getattr(self.window, "editor_panel", None)
+        title = panel.title.text().strip() if panel is not None else ""
+        self.show_inbox()
+        self.inbox.set_post_filter(post_id, title)
+
     def _post_docks(self) -> list[QtWidgets.QDockWidget]:
         """The docks about the open post (details, outline): nothing to do with comments."""
         w = self.window
@@ -250,6 +270,8 @@ class InboxController(QObject):
 
     def _on_library(self) -> None:
         self.library = self.window.library
+        if self.window.tree is not None:
+            self.window.tree.add_context_actions([self.post_comments_action])
         self.sync_action.setEnabled(True)
         if self.inbox is not None:
             self.inbox.set_library(self.library)

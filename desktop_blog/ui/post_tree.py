@@ -196,6 +196,12 @@ class PostTree(QWidget):
         """Actions shown on right-click."""
         self._actions = list(actions)
 
+    def add_context_actions(self, actions: list[QAction]) -> None:
+        """More actions on right-click, after a separator (for the window's features)."""
+        separator = QAction(self)
+        separator.setSeparator(True)
+        self._actions += [separator, *actions]
+
     # --- loading -------------------------------------------------------------------------------
 
     def _request(self, counts: bool = True) -> None:

@@ -253,3 +253,32 @@ def test_tree_shows_unread_per_blog(qtbot, qtmodeltester, window, fake, site):
     assert model.data(blog_row(), UnreadCommentsRole) == 1
     assert model.data(blog_row(), Qt.ItemDataRole.DisplayRole) == "Fake Blog"  # name unchanged
     qtmodeltester.check(model)
+
+
+def test_comments_on_this_post_filters_the_inbox(qtbot, window, fake, site):
+    ctl = inbox_ctl(window)
+    blog_id, post_id, remote_post = add_blog(qtbot, window, fake, site)
+    other = fake.add_post(title="Another", content="<p>Other</p>", status="publish")
+    with window.library.session() as s:
+        s.add(
+            Post(blog_id=blog_id, title="Another", remote_id=str(other["id"]), status="published")
+        )
+        s.commit()
+    fake.add_comment(remote_post, "<p>About hello</p>")
+    fake.add_comment(other["id"], "<p>About another</p>")
+    window.tree.refresh()
+    sync(qtbot, window)
+    window.tree.select_post(post_id)
+    qtbot.waitUntil(lambda: window.current_post_id() == post_id, timeout=WAIT_MS)
+    action = ctl.post_comments_action
+    assert action in window.post_menu.actions() and action.isEnabled()
+    assert action in window.tree._actions  # also on the tree's right-click menu
+    action.trigger()
+    assert ctl.inbox_shown()
+    inbox = ctl.inbox
+    inbox.set_status_filter(None)  # every state
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 1, timeout=WAIT_MS)
+    assert inbox.post_label.isVisible() and "Hello" in inbox.post_label.text()
+    # The post's label clears the filter: both comments again.
+    inbox.post_label.click()
+    qtbot.waitUntil(lambda: inbox.model.rowCount() == 2, timeout=WAIT_MS)
