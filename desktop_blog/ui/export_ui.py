@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 FORMAT_NAMES = {"pdf": "PDF", "html": "HTML", "md": "Markdown"}
+DEFAULT_MARGINS = "18, 18, 20, 18"  # mm: top, right, bottom, left (the settings' default)
 FILE_FILTERS = {"pdf": "PDF documents (*.pdf)", "html": "Web pages (*.html *.htm)"}
 MARKDOWN_FILTER = "Markdown files (*.md *.markdown *.mdown *.mkd);;All files (*)"
 PROGRESS_DELAY_MS = 400  # shorter work finishes before a progress dialog would show
@@ -182,9 +184,12 @@ class ExportDialog(QDialog):
         layout.addWidget(self.blog_box)
         self.page_size = QComboBox()
         self.page_size.addItems(["A4", "Letter"])
+        self.margins = QLineEdit(DEFAULT_MARGINS)
+        self.margins.setToolTip("Top, right, bottom, left, in mm (one value: all four)")
         if fmt == "pdf":
             form = QFormLayout()
             form.addRow("Page size:", self.page_size)
+            form.addRow("Margins (mm):", self.margins)
             layout.addLayout(form)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -194,6 +199,18 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         (self.group.button(0) or self.blog_button).setChecked(True)
+
+    def accept(self) -> None:
+        if self.fmt == "pdf":
+            from .pdf_export import parse_margins
+
+            try:
+                parse_margins(self.margins.text())
+            except ValueError as exc:
+                QMessageBox.warning(self, "Export", str(exc))
+                self.margins.setFocus()
+                return
+        super().accept()
 
     def scope(self) -> ExportScope:
         """The scope chosen."""
@@ -226,6 +243,7 @@ class ExportController(QObject):
         self._printer = None
         self._outcome: Outcome | None = None
         self._title: str | None = None
+        self._margins = DEFAULT_MARGINS  # the PDF's, as the user typed them (mm)
 
         self.export_menu = QMenu("&Export", window)
         self.export_menu.setObjectName("exportMenu")
@@ -375,13 +393,21 @@ class ExportController(QObject):
         background."""
         if self.busy or self.window.library is None:
             return
-        page_size = "A4"
+        settings = self.window.settings
+        page_size = settings.get("pdf/page_size")
+        margins = settings.get("pdf/margins_mm")
         if scope is None:
             dialog = ExportDialog(self.window, fmt, self.choices(), self.blogs())
+            dialog.page_size.setCurrentText(page_size)
+            dialog.margins.setText(margins)
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
             scope = dialog.scope()
-            page_size = dialog.page_size.currentText()
+            if fmt == "pdf":  # remembered for the next PDF
+                page_size, margins = dialog.page_size.currentText(), dialog.margins.text()
+                settings.set("pdf/page_size", page_size)
+                settings.set("pdf/margins_mm", margins)
+        self._margins = margins
         if path is None:
             path = self._ask_path(fmt, scope)
             if not path:
@@ -540,7 +566,13 @@ class ExportController(QObject):
         lib = self.window.library
         outcome = self._outcome
         docs = self._doc_posts(posts)
-        options = pdf_export.PdfOptions(page_size=page_size, title=self._title)
+        try:
+            margins = pdf_export.parse_margins(self._margins)
+        except ValueError:  # a hand-edited setting: the defaults rather than no PDF
+            margins = pdf_export.parse_margins(DEFAULT_MARGINS)
+        if page_size not in pdf_export.PAGE_SIZES:
+            page_size = "A4"
+        options = pdf_export.PdfOptions(page_size=page_size, margins_mm=margins, title=self._title)
 
         def build():
             from desktop_blog.core.export_md import image_loader

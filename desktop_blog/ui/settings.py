@@ -32,6 +32,9 @@ OPTIONS: dict[str, Option] = {
         Option("preview/theme", "auto", str),
         Option("preview/custom_css", "", str),
         Option("preview/embeds", False, bool),
+        Option("pdf/page_size", "A4", str),
+        # top, right, bottom, left in mm (one value: all four)
+        Option("pdf/margins_mm", "18, 18, 20, 18", str),
     )
 }
 

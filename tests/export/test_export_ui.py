@@ -7,6 +7,7 @@ checked is what a user sees: the files written, the final message, the tree's ro
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -302,3 +303,62 @@ def test_export_posts_selected_together_in_the_tree(
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True).stdout
     assert "Exporting posts" in text and "Post number 1" in text
     ctl.message_box.close()
+
+
+def test_pdf_page_size_and_margins_are_chosen_checked_and_remembered(
+    qtbot, make_window, home: Path, tmp_path: Path, monkeypatch
+):
+    post_id = _library(home)[0]
+    window = make_window(post_id)
+    ctl = controller(window)
+    targets = iter([tmp_path / "wide.pdf", tmp_path / "narrow.pdf"])
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(next(targets)), "PDF (*.pdf)")
+    )
+    warnings: list[str] = []
+    monkeypatch.setattr(
+        "desktop_blog.ui.export_ui.QMessageBox.warning",
+        lambda _parent, _title, text, *a, **k: warnings.append(text),
+    )
+
+    def answer(page_size: str, margins: list[str]) -> None:
+        def poll() -> None:
+            dialog = QApplication.activeModalWidget()
+            if not isinstance(dialog, ExportDialog):
+                QTimer.singleShot(20, poll)
+                return
+            dialog.page_size.setCurrentText(page_size)
+            for text in margins:  # the first may be refused: the dialog then stays open
+                dialog.margins.setText(text)
+                dialog.accept()
+
+        QTimer.singleShot(0, poll)
+
+    def export(page_size: str, margins: list[str]) -> None:
+        answer(page_size, margins)
+        with qtbot.waitSignal(ctl.finished, timeout=WAIT_MS):
+            ctl.actions["export_pdf"].trigger()
+        ctl.message_box.close()
+
+    export("Letter", ["five", "40"])
+    assert warnings and "margins" in warnings[0]
+    export("Letter", ["5"])
+    wide, narrow = PdfReader(tmp_path / "wide.pdf"), PdfReader(tmp_path / "narrow.pdf")
+    for reader in (wide, narrow):
+        box = reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # Letter
+
+    # The text starts where the left margin says: 40 mm is about 113 pt, 5 mm about 14 pt.
+    def left_edge(path: Path) -> float:
+        out = subprocess.run(
+            ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        return min(float(x) for x in re.findall(r'<word xMin="([0-9.]+)"', out))
+
+    assert 100 < left_edge(tmp_path / "wide.pdf") < 130
+    assert left_edge(tmp_path / "narrow.pdf") < 30
+    # The next export starts from what was chosen.
+    assert window.settings.get("pdf/page_size") == "Letter"
+    assert window.settings.get("pdf/margins_mm") == "5"
