@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -91,7 +91,8 @@ class JobData:
         return self.payload.get("conflict")
 
 
-def _data(job: OutboxJob) -> JobData:
+def _data(job: OutboxJob | Row) -> JobData:
+    """The job as plain data, from its object or from a row of its columns."""
     return JobData(
         id=job.id,
         blog_id=job.blog_id,
@@ -269,20 +270,7 @@ def claim_next(
     if row is None:  # taken meanwhile (another worker): look again
         return claim_next(session, blog_id, now)
     _expire(session, job_id)
-    return JobData(
-        id=row.id,
-        blog_id=row.blog_id,
-        post_id=row.post_id,
-        comment_id=row.comment_id,
-        operation=row.operation,
-        payload=dict(row.payload or {}),
-        state=row.state,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        next_attempt_at=row.next_attempt_at,
-    )
+    return _data(row)
 
 
 def _expire(session: Session, job_id: int) -> None:
