@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .settings import OPTIONS
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -54,7 +56,8 @@ __all__ = [
 ]
 
 FORMAT_NAMES = {"pdf": "PDF", "html": "HTML", "md": "Markdown"}
-DEFAULT_MARGINS = "18, 18, 20, 18"  # mm: top, right, bottom, left (the settings' default)
+# mm: top, right, bottom, left (the setting's default)
+DEFAULT_MARGINS: str = OPTIONS["pdf/margins_mm"].default
 FILE_FILTERS = {"pdf": "PDF documents (*.pdf)", "html": "Web pages (*.html *.htm)"}
 MARKDOWN_FILTER = "Markdown files (*.md *.markdown *.mdown *.mkd);;All files (*)"
 PROGRESS_DELAY_MS = 400  # shorter work finishes before a progress dialog would show
