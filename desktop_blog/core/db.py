@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "desktop-blog"
 DB_FILENAME = "library.sqlite3"
 # The newest migration; kept in step with migrations/versions by a test.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 # Tables made and kept by raw SQL (FTS5 indexes with their shadow tables, trigger-kept counts).
 RAW_SQL_TABLES = ("posts_fts", "comments_fts", "comment_counts")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

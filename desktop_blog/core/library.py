@@ -23,11 +23,17 @@ from .models import (
     TRASH,
     Blog,
     Category,
+    Media,
     Post,
     Revision,
     Tag,
     utcnow,
 )
+
+#: What a post can be: WordPress's post types that the library writes.
+POST = "post"
+PAGE = "page"
+KINDS = (POST, PAGE)
 
 
 class PostNotFound(LookupError):
@@ -68,6 +74,10 @@ class PostData:
     remote_id: str | None
     tags: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    #: the featured image: an image of the library (Media id), or else the blog's media id of
+    #: a pulled post's image that is not in the library; None and None: no featured image
+    featured_media_id: int | None = None
+    remote_featured_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,8 @@ def _post_data(post: Post) -> PostData:
         remote_id=post.remote_id,
         tags=[t.name for t in post.tags],
         categories=[c.name for c in post.categories],
+        featured_media_id=post.featured_media_id,
+        remote_featured_id=post.remote_featured_id,
     )
 
 
@@ -154,6 +166,8 @@ def create_post(
     """A new post in the local library (or a blog), a draft unless told otherwise."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'post' or 'page', not {kind!r}")
     now = utcnow()
     post = Post(
         title=title,
@@ -212,9 +226,33 @@ def update_post(
     scheduled_at: datetime | None | object = _UNSET,
     tags: Sequence[str] | object = _UNSET,
     categories: Sequence[str] | object = _UNSET,
+    kind: str | object = _UNSET,
+    featured_media_id: int | None | object = _UNSET,
+    remote_featured_id: str | None | object = _UNSET,
 ) -> PostData:
-    """Change any of a post's fields; the ones not given stay as they are."""
+    """Change any of a post's fields; the ones not given stay as they are.
+
+    ``kind`` ("post" or "page") cannot change once the post is on a blog: WordPress keeps posts
+    and pages apart, and an update would go to the wrong one (ValueError). Choosing a library
+    image as the featured image (``featured_media_id``) replaces the blog's (``remote_featured_id``).
+    """
     post = _load(session, post_id)
+    if kind is not _UNSET and kind != post.kind:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'post' or 'page', not {kind!r}")
+        if post.remote_id is not None:
+            raise ValueError(
+                f"this {post.kind} is already on the blog; it cannot become a {kind} there"
+            )
+        post.kind = kind
+    if featured_media_id is not _UNSET:
+        if featured_media_id is not None and session.get(Media, featured_media_id) is None:
+            raise ValueError(f"no image {featured_media_id} in the library")
+        post.featured_media_id = featured_media_id
+        if featured_media_id is not None:
+            post.remote_featured_id = None
+    if remote_featured_id is not _UNSET:
+        post.remote_featured_id = remote_featured_id
     for name, value in (
         ("title", title),
         ("body", body),

@@ -140,6 +140,9 @@ class Post(Base):
     featured_media_id: Mapped[int | None] = mapped_column(
         ForeignKey("media.id", ondelete="SET NULL")
     )
+    # The blog's media id of a pulled post's featured image that is not in the library: kept
+    # so that an update does not remove it. A library image (featured_media_id) takes its place.
+    remote_featured_id: Mapped[str | None] = mapped_column(String(100))
 
     blog: Mapped[Blog | None] = relationship(back_populates="posts")
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, order_by="Tag.name")

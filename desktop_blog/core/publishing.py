@@ -243,6 +243,8 @@ class PostForPublish:
     synced_body: str | None
     terms: list[TermRef] = field(default_factory=list)
     featured_media_uuid: str | None = None
+    #: the blog's media id of a pulled featured image that is not in the library (None: none)
+    remote_featured_id: int | None = None
     #: the blog's raw HTML as of the last sync (``Post.original_html``), None when not known:
     #: with ``synced_title``, what an update expects to find on the blog (see ``RemoteResult``)
     synced_html: str | None = None
@@ -278,6 +280,7 @@ def _load_statements():
             p.synced_title,
             p.synced_body,
             p.original_html,
+            p.remote_featured_id,
             m.uuid.label("featured_uuid"),
         )
         .select_from(Post.__table__.outerjoin(Media.__table__, m.id == p.featured_media_id))
@@ -340,6 +343,7 @@ def load_for_publish(session: Session, post_id: int) -> PostForPublish:
         synced_body=row.synced_body,
         terms=terms,
         featured_media_uuid=row.featured_uuid,
+        remote_featured_id=_int(row.remote_featured_id),
         synced_html=row.original_html,
     )
 
@@ -610,6 +614,10 @@ class PulledPost:
     modified_gmt: datetime
     categories: Sequence[str] = ()
     tags: Sequence[str] = ()
+    #: the blog's media id of the featured image (None: none)
+    featured_media: int | None = None
+    #: the library image uploaded to the blog as ``featured_media``, when there is one
+    featured_local_id: int | None = None
 
 
 #: What ``apply_pulled`` did.
@@ -669,8 +677,33 @@ def apply_pulled(session: Session, blog_id: int, pulled: PulledPost) -> tuple[st
     )
     if status == PUBLISHED and pulled.date_gmt is not None:
         post.published_at = pulled.date_gmt
+    post.featured_media_id, post.remote_featured_id = _featured_columns(pulled)
     session.flush()
     return outcome, post.id
+
+
+def _featured_columns(pulled: PulledPost) -> tuple[int | None, str | None]:
+    """(featured_media_id, remote_featured_id) of a pulled post: the library's image when the
+    blog's is one we uploaded, else the blog's id."""
+    if not pulled.featured_media:
+        return None, None
+    if pulled.featured_local_id is not None:
+        return pulled.featured_local_id, None
+    return None, str(pulled.featured_media)
+
+
+def media_for_remote_ids(
+    session: Session, blog_id: int, remote_ids: Iterable[int]
+) -> dict[int, int]:
+    """The library images that were uploaded to the blog as `remote_ids`: {remote id: Media id}."""
+    wanted = sorted({str(i) for i in remote_ids if i})
+    if not wanted:
+        return {}
+    u = MediaUpload.__table__.c
+    rows = session.execute(
+        select(u.remote_id, u.media_id).where(u.blog_id == blog_id, u.remote_id.in_(wanted))
+    )
+    return {int(remote): media for remote, media in rows}
 
 
 def _insert_pulled(session: Session, blog_id: int, pulled: PulledPost) -> int:
@@ -694,6 +727,7 @@ def _insert_pulled(session: Session, blog_id: int, pulled: PulledPost) -> int:
         remote_modified=pulled.modified_gmt,
         scheduled_at=pulled.date_gmt if status == SCHEDULED else None,
     )
+    post.featured_media_id, post.remote_featured_id = _featured_columns(pulled)
     if status == PUBLISHED:
         post.published_at = pulled.date_gmt or now
     post.tags = library._named(session, Tag, blog_id, pulled.tags)
@@ -753,6 +787,7 @@ __all__ = [
     "media_bytes",
     "media_for_blog",
     "media_for_blog_many",
+    "media_for_remote_ids",
     "record_media_upload",
     "record_published",
     "record_term",

@@ -198,6 +198,25 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
 
+def _same_metadata(current: RemotePost, payload: PostPayload) -> bool:
+    """Whether the blog's post already has everything but the text that `payload` would set:
+    then an update of a post whose text is unchanged has nothing to send."""
+    return (
+        current.status == payload.status
+        and current.excerpt == payload.excerpt
+        and (not payload.slug or current.slug == payload.slug)
+        and (current.featured_media or None) == (payload.featured_media or None)
+        and (
+            payload.kind != "post"
+            or (
+                # none sent: WordPress puts the post in its default category
+                (not payload.categories or set(current.categories) == set(payload.categories))
+                and set(current.tags) == set(payload.tags)
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """What a publish or update job read in the transaction that claimed it."""
@@ -422,8 +441,6 @@ class SyncEngine:
         if job.operation == publishing.UPDATE:
             if post.remote_id is None:
                 raise JobFailed("The post is not on the blog yet; publish it first.")
-            if post.unchanged_since_sync:
-                return self._done(job, "Nothing to send: the post has not changed since the sync.")
             # keep the blog's status: a private post stays private, a pending one pending
             current = conn.get_post(post.remote_id, post.kind)
             status = post.remote_status
@@ -452,6 +469,13 @@ class SyncEngine:
             featured_media=self._featured(conn, job.blog_id, post),
             kind=post.kind,
         )
+        if (
+            job.operation == publishing.UPDATE
+            and current is not None
+            and post.unchanged_since_sync
+            and _same_metadata(current, payload)
+        ):
+            return self._done(job, "Nothing to send: the post has not changed since the sync.")
         if post.remote_id is None:
             remote = self._create(conn, job, payload)
         else:
@@ -642,7 +666,8 @@ class SyncEngine:
 
     def _featured(self, conn: Connector, blog_id: int, post: PostForPublish) -> int | None:
         if post.featured_media_uuid is None:
-            return None
+            # a pulled post's image that is not in the library stays (None would remove it)
+            return post.remote_featured_id
         return self._ensure_media(conn, blog_id, post.featured_media_uuid)[0]
 
     def _term_ids(
@@ -817,6 +842,10 @@ class SyncEngine:
         if any(i not in known[tax] for r in remotes for tax in known for i in getattr(r, tax)):
             self.pull_terms(blog_id)
             known = term_names()
+        with self.library.session() as session:
+            featured = publishing.media_for_remote_ids(
+                session, blog_id, (r.featured_media for r in remotes if r.featured_media)
+            )
         # HTML to Markdown before the write transaction (it is most of the work, and a long
         # transaction would hold back the app's own writes); the GIL is let go between posts,
         # so the window's thread gets it at once when it waits for it.
@@ -849,6 +878,8 @@ class SyncEngine:
                     modified_gmt=remote.modified_gmt,
                     categories=[categories[i] for i in remote.categories if i in categories],
                     tags=[tags[i] for i in remote.tags if i in tags],
+                    featured_media=remote.featured_media or None,
+                    featured_local_id=featured.get(remote.featured_media or 0),
                 )
                 outcome, post_id = publishing.apply_pulled(session, blog_id, pulled)
                 report.post_ids.append(post_id)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_blog.core import db, library, search
-from desktop_blog.core.models import Revision, utcnow
+from desktop_blog.core import db, library, media, search
+from desktop_blog.core.models import Media, Post, Revision, utcnow
 
 
 @pytest.fixture
@@ -160,3 +160,38 @@ def test_restoring_a_revision_keeps_the_replaced_text(lib):
         ("restored", "first draft"),
         ("before-restore", "second draft"),
     ]
+
+
+def test_a_post_becomes_a_page_until_it_is_on_a_blog(lib):
+    with lib.session() as s:
+        post = library.create_post(s, "About", "Who we are")
+        assert library.update_post(s, post.id, kind="page").kind == "page"
+        with pytest.raises(ValueError, match="'post' or 'page'"):
+            library.update_post(s, post.id, kind="attachment")
+        s.get(Post, post.id).remote_id = "12"  # published as a page
+        with pytest.raises(ValueError, match="already on the blog"):
+            library.update_post(s, post.id, kind="post")
+        assert library.update_post(s, post.id, kind="page").kind == "page"  # unchanged: fine
+        s.commit()
+    with lib.session() as s:
+        assert library.get_post(s, post.id).kind == "page"
+
+
+def test_a_library_image_as_featured_image_replaces_the_blogs(lib):
+    from tests.publish.test_sync import png
+
+    with lib.session() as s:
+        cover = media.store_image(s, png(4, 4), "cover.png")
+        post = library.create_post(s, "Pictured", "")
+        library.update_post(s, post.id, remote_featured_id="77")
+        got = library.update_post(s, post.id, featured_media_id=cover.id)
+        assert (got.featured_media_id, got.remote_featured_id) == (cover.id, None)
+        with pytest.raises(ValueError, match="no image 999"):
+            library.update_post(s, post.id, featured_media_id=999)
+        s.commit()
+    with lib.session() as s:
+        assert library.get_post(s, post.id).featured_media_id == cover.id
+        s.delete(s.get(Media, cover.id))  # the image deleted: the post keeps no dangling id
+        s.commit()
+    with lib.session() as s:
+        assert library.get_post(s, post.id).featured_media_id is None

@@ -635,3 +635,79 @@ def test_uploads_recorded_before_migration_0004_are_kept(tmp_path):
         assert (found.remote_id, found.remote_url) == (77, "http://b.test/a.png")
     finally:
         lib.close()
+
+
+def _server_image(fake) -> int:
+    """An image in the blog's media library that the app never uploaded."""
+    item = {
+        "id": fake._new_id(),
+        "file": "theirs.png",
+        "mime_type": "image/png",
+        "data": png(3, 3),
+        "source_url": "http://blog.test/wp-content/uploads/2024/05/theirs.png",
+        "date_gmt": fake.clock(),
+    }
+    fake.media[item["id"]] = item
+    return item["id"]
+
+
+def test_a_pulled_posts_featured_image_survives_an_update(lib, fake, engine, blog):
+    theirs = _server_image(fake)
+    remote = fake.add_post(title="With cover", content="<p>Text.</p>", featured_media=theirs)
+    [post_id] = engine.pull_posts(blog).post_ids
+    with lib.session() as s:
+        post = library.get_post(s, post_id)
+        assert (post.featured_media_id, post.remote_featured_id) == (None, str(theirs))
+        library.update_post(s, post_id, body="Text, edited here.\n")
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote["id"]]["featured_media"] == theirs  # not removed
+    assert "edited here" in fake.posts[remote["id"]]["content"]
+
+
+def test_changing_only_the_featured_image_is_sent_with_the_blogs_own_html(lib, fake, engine, blog):
+    html = "<p>Hand-made <em>HTML</em></p>"
+    remote = fake.add_post(title="Plain", content=html, featured_media=_server_image(fake))
+    [post_id] = engine.pull_posts(blog).post_ids
+    with lib.session() as s:
+        cover = media.store_image(s, png(6, 4), "cover.png")
+        library.update_post(s, post_id, featured_media_id=cover.id)
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    uploaded = [m for m in fake.media.values() if m["file"] == "cover.png"]
+    assert len(uploaded) == 1
+    assert fake.posts[remote["id"]]["featured_media"] == uploaded[0]["id"]
+    assert fake.posts[remote["id"]]["content"] == html  # the text was not re-rendered
+
+    # pulled again, the blog's image is known as the library's
+    fake.touch(remote["id"], title="Plain, retitled there")
+    engine.pull_posts(blog)
+    with lib.session() as s:
+        post = library.get_post(s, post_id)
+        assert (post.featured_media_id, post.remote_featured_id) == (cover.id, None)
+
+    # removed here: removed there
+    with lib.session() as s:
+        library.update_post(s, post_id, featured_media_id=None, remote_featured_id=None)
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote["id"]]["featured_media"] == 0
+
+
+def test_an_update_of_only_the_excerpt_is_sent_and_an_unchanged_one_is_not(lib, fake, engine, blog):
+    remote = fake.add_post(title="Short", content="<p>Body.</p>", excerpt="Old.")
+    [post_id] = engine.pull_posts(blog).post_ids
+    fake.log.clear()
+    request(lib, publishing.request_update, post_id)
+    engine.run_outbox()
+    assert fake.requests_to(f"/wp/v2/posts/{remote['id']}", "POST") == []
+    with lib.session() as s:
+        library.update_post(s, post_id, excerpt="New summary.")
+        s.commit()
+    request(lib, publishing.request_update, post_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[remote["id"]]["excerpt"] == "New summary."
+    assert fake.posts[remote["id"]]["content"] == "<p>Body.</p>"
