@@ -269,6 +269,46 @@ def media_content(session: Session, uuid: str) -> tuple[str, bytes] | None:
     return row.mime_type, row.data
 
 
+@dataclass(frozen=True)
+class ImageRef:
+    """What a list of images shows of one: no bytes."""
+
+    id: int
+    uuid: str
+    filename: str
+    width: int | None
+    height: int | None
+
+
+def _refs(session: Session, clause) -> list[ImageRef]:
+    rows = session.execute(
+        select(Media.id, Media.uuid, Media.filename, Media.width, Media.height).where(clause)
+    )
+    return [ImageRef(*row) for row in rows]
+
+
+def images_in_text(session: Session, text: str) -> list[ImageRef]:
+    """The library's images a post's Markdown shows (``dbmedia:`` URLs), in order, once each."""
+    uuids = list(dict.fromkeys(u.lower() for u in MEDIA_URL_RE.findall(text)))
+    if not uuids:
+        return []
+    found = {ref.uuid.lower(): ref for ref in _refs(session, Media.uuid.in_(uuids))}
+    return [found[u] for u in uuids if u in found]
+
+
+def image_ref(session: Session, media_id: int) -> ImageRef | None:
+    refs = _refs(session, Media.id == media_id)
+    return refs[0] if refs else None
+
+
+def media_content_by_id(session: Session, media_id: int) -> tuple[str, bytes] | None:
+    """``(mime_type, bytes)`` of the image with this id, reading only those two columns."""
+    row = session.execute(select(Media.mime_type, Media.data).where(Media.id == media_id)).first()
+    if row is None or row.data is None:
+        return None
+    return row.mime_type, row.data
+
+
 def _alt_text(filename: str) -> str:
     stem = PurePath(filename).stem if filename else ""
     alt = re.sub(r"[-_]+", " ", stem).strip()

@@ -40,6 +40,9 @@ class Metadata:
     categories: list[str]
     status: str
     scheduled_at: datetime | None
+    kind: str = "post"  # or "page"
+    featured_media_id: int | None = None
+    remote_featured_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,9 @@ def write_edit(library: Any, edit: PostEdit, revision_every: timedelta) -> datet
                 categories=m.categories,
                 status=m.status,
                 scheduled_at=m.scheduled_at,
+                kind=m.kind,
+                featured_media_id=m.featured_media_id,
+                remote_featured_id=m.remote_featured_id,
             ).updated_at
         snapshot_if_due(session, edit.post_id, revision_every)
         session.commit()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from desktop_blog.render.textstats import Stats
 
 from .autosave import Metadata, PostEdit
+from .featured_image import FeaturedImageField
 from .find_bar import FindBar, GotoLineBar
 from .markdown_editor import MarkdownEditor
 
@@ -55,10 +56,21 @@ NO_STATS = Stats(0, 0, 0, 0)
 EDITOR_POINT_SIZE = 11.5
 
 
+KIND_LABELS = {"post": "Post", "page": "Page"}
+ON_BLOG_KIND_TIP = (
+    "This {kind} is on the blog already: WordPress keeps posts and pages apart, so it stays a "
+    "{kind}. Duplicate it to make a {other} of it."
+)
+PAGE_TERMS_TIP = "Pages have no tags or categories; these are kept in case it becomes a post."
+
+
 class MetadataPanel(QWidget):
-    """Slug, excerpt, tags, categories, status and scheduled date of the open post."""
+    """Post or page, status and scheduled date, featured image, slug, tags, categories and
+    excerpt of the open post."""
 
     edited = Signal()
+    #: a message for the user (an image that could not be the featured image)
+    failed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +81,12 @@ class MetadataPanel(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         outer.addLayout(form)
         outer.addStretch(1)
+
+        self.kind = QComboBox()
+        self.kind.setObjectName("postKind")
+        for kind, label in KIND_LABELS.items():
+            self.kind.addItem(label, kind)
+        form.addRow("T&ype", self.kind)
 
         self.status = QComboBox()
         for status, label in STATUS_LABELS.items():
@@ -89,6 +107,12 @@ class MetadataPanel(QWidget):
         row.addWidget(self.scheduled_at, 1)
         form.addRow("Schedule", row)
 
+        self.featured = FeaturedImageField()
+        form.addRow("&Featured image", self.featured)
+        self.featured_label = form.labelForField(self.featured)
+        if isinstance(self.featured_label, QLabel):
+            self.featured_label.setBuddy(self.featured.choose)
+
         self.slug = QLineEdit()
         self.slug.setPlaceholderText("from the title")
         form.addRow("S&lug", self.slug)
@@ -106,6 +130,8 @@ class MetadataPanel(QWidget):
 
         self._loading = False
         for signal in (
+            self.kind.currentIndexChanged,
+            self.featured.changed,
             self.status.currentIndexChanged,
             self.schedule.toggled,
             self.scheduled_at.dateTimeChanged,
@@ -116,7 +142,15 @@ class MetadataPanel(QWidget):
         ):
             signal.connect(self._changed)
         self.schedule.toggled.connect(self.scheduled_at.setEnabled)
+        self.kind.currentIndexChanged.connect(self._kind_shown)
+        self.featured.failed.connect(self.failed)
         self.setEnabled(False)
+
+    def _kind_shown(self, *_args: Any) -> None:
+        is_page = self.kind.currentData() == "page"
+        for edit in (self.tags, self.categories):
+            edit.setEnabled(not is_page)
+            edit.setToolTip(PAGE_TERMS_TIP if is_page else "")
 
     def _changed(self, *_args: Any) -> None:
         if not self._loading:
@@ -126,13 +160,25 @@ class MetadataPanel(QWidget):
         self._loading = True
         try:
             if post is None:
+                self.kind.setCurrentIndex(0)
                 self.status.setCurrentIndex(0)
                 for edit in (self.slug, self.tags, self.categories):
                     edit.clear()
                 self.excerpt.clear()
                 self.schedule.setChecked(False)
+                self.featured.load(None, None)
                 self.setEnabled(False)
                 return
+            kind = getattr(post, "kind", "post")
+            self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
+            on_blog = getattr(post, "remote_id", None) is not None
+            self.kind.setEnabled(not on_blog)
+            other = "page" if kind == "post" else "post"
+            self.kind.setToolTip(ON_BLOG_KIND_TIP.format(kind=kind, other=other) if on_blog else "")
+            self._kind_shown()
+            self.featured.load(
+                getattr(post, "featured_media_id", None), getattr(post, "remote_featured_id", None)
+            )
             self.status.setCurrentIndex(max(0, self.status.findData(post.status)))
             self.slug.setText(post.slug)
             self.tags.setText(", ".join(post.tags))
@@ -154,6 +200,7 @@ class MetadataPanel(QWidget):
         if self.schedule.isChecked():
             secs = self.scheduled_at.dateTime().toSecsSinceEpoch()
             when = datetime.fromtimestamp(secs, UTC)
+        featured_id, remote_featured = self.featured.value()
         return Metadata(
             slug=self.slug.text().strip(),
             excerpt=self.excerpt.toPlainText(),
@@ -161,6 +208,9 @@ class MetadataPanel(QWidget):
             categories=split_names(self.categories.text()),
             status=self.status.currentData(),
             scheduled_at=when,
+            kind=self.kind.currentData(),
+            featured_media_id=featured_id,
+            remote_featured_id=remote_featured,
         )
 
 
@@ -194,6 +244,7 @@ class EditorPanel(QWidget):
         self.editor = self._make_editor()
 
         self.metadata = MetadataPanel()
+        self.metadata.featured.set_text_provider(self.editor.toPlainText)
 
         self.message = QLabel()
         self.message.setObjectName("emptyMessage")
@@ -277,13 +328,15 @@ class EditorPanel(QWidget):
         try:
             if self.title.text() != post.title:
                 self.title.setText(post.title)
-            self.metadata.load(post)
+            # Metadata edited since this was read (a choice made while it was on its way) is
+            # newer: keep it, still to be written.
+            if not self._meta_dirty:
+                self.metadata.load(post)
             writable = post.status != TRASH
             self.title.setReadOnly(not writable)
             self.editor.setReadOnly(not writable)
         finally:
             self._loading = False
-        self._meta_dirty = False
 
     def show_message(self, text: str) -> None:
         """No post open: say why (or what to do)."""

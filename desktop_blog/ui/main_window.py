@@ -334,6 +334,9 @@ class MainWindow(QMainWindow):
         self.editor_panel.titleEdited.connect(self._on_title_edited)
         self.editor_panel.statsChanged.connect(self._show_stats)
         self.editor_panel.metadata.status.activated.connect(self._on_status_chosen)
+        # a page has its own icon in the tree: write the change now and show it there
+        self.editor_panel.metadata.kind.activated.connect(self._on_status_chosen)
+        self.editor_panel.metadata.failed.connect(self._show_image_problem)
 
         self._restore_window_state()
         self.apply_appearance()
@@ -670,6 +673,9 @@ class MainWindow(QMainWindow):
         from .image_drop import attach_image_handling
 
         self.image_inserter = attach_image_handling(self.editor_panel.editor, library)
+        from .featured_image import MediaSource
+
+        self.editor_panel.metadata.featured.set_source(MediaSource(library, self.tasks))
         if self.preview is not None:
             self.preview.set_library(library)
 
@@ -1403,6 +1409,14 @@ class MainWindow(QMainWindow):
         if self.preview is not None:
             self.preview.set_theme(self._preview_theme_name())
         self._sync_view_actions()
+
+    def _show_image_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Warning, "Image not used", message, parent=self
+        )
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def choose_custom_css(self) -> None:
         start = self.settings.custom_css or str(Path.home())

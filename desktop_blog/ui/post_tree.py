@@ -56,6 +56,7 @@ ICON_NAMES = {
     "folder": "fa6s.folder",
     "trash": "fa6s.trash",
     "post": "fa6s.file-lines",
+    "page": "fa6s.file",
 }
 
 __all__ = ["BlogIdRole", "NodeKindRole", "PostIdRole", "PostTree", "StatusRole"]

@@ -58,6 +58,7 @@ BlogIdRole = int(Qt.ItemDataRole.UserRole) + 4
 UnreadCommentsRole = int(Qt.ItemDataRole.UserRole) + 5
 
 LIBRARY, FOLDER, POST = "library", "folder", "post"
+PAGE = "page"  # a post row whose post is a page: its own icon
 LOCAL_NAME = "On this computer"
 UNTITLED = "Untitled"
 FOLDER_NAMES = {DRAFT: "Drafts", SCHEDULED: "Scheduled", PUBLISHED: "Published", TRASH: "Trash"}
@@ -569,8 +570,13 @@ class PostTreeModel(QAbstractItemModel):
             if role == Qt.ItemDataRole.DisplayRole or summary is None:
                 return title
             changed = summary.updated_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            return f"{title}\nChanged {changed}"
+            kind = "Page · " if summary.kind == PAGE else ""
+            return f"{title}\n{kind}Changed {changed}"
         if role == Qt.ItemDataRole.DecorationRole:
+            # from the summary cache only (the display role has just filled it): no query
+            summary = self._summaries.get(post_id)
+            if summary is not None and summary.kind == PAGE:
+                return self._icons.get(PAGE, self._icons.get(POST))
             return self._icons.get(POST)
         if role == PostIdRole:
             return post_id
@@ -624,7 +630,13 @@ class PostTreeModel(QAbstractItemModel):
             if found is not None:
                 index = self.createIndex(found[1], 0, found[0].key)
                 self.dataChanged.emit(
-                    index, index, [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole]
+                    index,
+                    index,
+                    [
+                        Qt.ItemDataRole.DisplayRole,
+                        Qt.ItemDataRole.ToolTipRole,
+                        Qt.ItemDataRole.DecorationRole,
+                    ],
                 )
 
     def set_title(self, post_id: int, title: str) -> None:
