@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from desktop_blog.core import conflicts, db, library, media, outbox, publishing
 from desktop_blog.core.models import Blog, Post
@@ -337,3 +338,81 @@ def test_conflict_then_take_theirs(lib, engine, blog, api, wordpress):
         s.commit()
     assert run(lib, engine, publishing.request_update, post_id).state == outbox.DONE
     assert "and more." in raw_post(api, remote_id)["content"]["raw"]
+
+
+def test_a_page_with_a_featured_image_and_what_readers_see(lib, engine, blog, api, client):
+    with lib.session() as s:
+        cover = media.store_image(s, png(12, 8, b"\x20\x80\x20"), "page cover.png")
+        post = library.create_post(s, unique("About"), "Who writes here.\n", kind="page")
+        library.update_post(s, post.id, slug=unique("about").replace(" ", "-"))
+        library.update_post(s, post.id, featured_media_id=cover.id)
+        s.commit()
+    job = run(lib, engine, publishing.request_publish, post.id, blog, "publish")
+    assert job.state == outbox.DONE, job.last_error
+    local = row(lib, post.id)
+    remote = api.get(f"wp/v2/pages/{local.remote_id}", params={"context": "edit"}).json()
+    assert remote["type"] == "page" and remote["status"] == "publish"
+    with lib.session() as s:
+        uploaded = publishing.media_for_blog(s, blog, cover.uuid)
+    assert remote["featured_media"] == int(uploaded.remote_id)
+    image = client.get(uploaded.remote_url)
+    assert image.status_code == 200 and image.content == png(12, 8, b"\x20\x80\x20")
+    assert api.get("wp/v2/posts", params={"include": local.remote_id}).json() == []  # not a post
+    page = client.get(remote["link"])
+    assert page.status_code == 200 and "Who writes here." in page.text
+
+    # the image removed here is removed from the page there
+    with lib.session() as s:
+        library.update_post(s, post.id, featured_media_id=None)
+        s.commit()
+    job = run(lib, engine, publishing.request_update, post.id)
+    assert job.state == outbox.DONE, job.last_error
+    again = api.get(f"wp/v2/pages/{local.remote_id}", params={"context": "edit"}).json()
+    assert again["featured_media"] == 0
+
+
+def test_a_pulled_posts_featured_image_stays_until_replaced(lib, engine, blog, api):
+    upload = api.post(
+        "wp/v2/media",
+        content=png(6, 6, b"\x99\x10\x10"),
+        headers={
+            "Content-Type": "image/png",
+            "Content-Disposition": 'attachment; filename="server-cover.png"',
+        },
+    )
+    assert upload.status_code == 201, upload.text[:300]
+    theirs = upload.json()["id"]
+    title = unique("Made there with a cover")
+    made = api.post(
+        "wp/v2/posts",
+        json={
+            "title": title,
+            "content": "<p>Written on the server.</p>",
+            "status": "publish",
+            "featured_media": theirs,
+        },
+    )
+    assert made.status_code == 201, made.text[:300]
+    remote_id = made.json()["id"]
+    engine.pull_posts(blog)
+    with lib.session() as s:
+        post = s.scalars(select(Post).where(Post.remote_id == str(remote_id))).one()
+        assert (post.featured_media_id, post.remote_featured_id) == (None, str(theirs))
+        library.update_post(s, post.id, body="Written on the server, edited here.\n")
+        s.commit()
+        post_id = post.id
+    job = run(lib, engine, publishing.request_update, post_id)
+    assert job.state == outbox.DONE, job.last_error
+    updated = raw_post(api, remote_id)
+    assert "edited here" in updated["content"]["raw"]
+    assert updated["featured_media"] == theirs  # kept, not removed
+
+    with lib.session() as s:
+        mine = media.store_image(s, png(5, 5, b"\x10\x10\x99"), "my-cover.png")
+        library.update_post(s, post_id, featured_media_id=mine.id)
+        s.commit()
+    job = run(lib, engine, publishing.request_update, post_id)
+    assert job.state == outbox.DONE, job.last_error
+    with lib.session() as s:
+        uploaded = publishing.media_for_blog(s, blog, mine.uuid)
+    assert raw_post(api, remote_id)["featured_media"] == int(uploaded.remote_id)

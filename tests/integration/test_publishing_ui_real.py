@@ -170,3 +170,36 @@ def test_conflict_made_on_the_real_blog(qtbot, window, wordpress, api, choice) -
         )
         assert "changed on the server" in content()
     qtbot.waitUntil(lambda: not any(r.state == "conflict" for r in ctl.panel.rows), timeout=WAIT_MS)
+
+
+def test_a_page_with_a_featured_image_from_the_window(
+    qtbot, window, wordpress, api, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_blog.ui import featured_image
+    from tests.publish.test_sync import png
+
+    add_real_blog(qtbot, window, wordpress)
+    ctl = controller(window)
+    title = unique("A page from the window")
+    type_post(qtbot, window, title, "About this site.\n")
+    panel = window.editor_panel.metadata
+    panel.kind.setCurrentIndex(panel.kind.findData("page"))
+    panel.kind.activated.emit(panel.kind.currentIndex())
+    picture = tmp_path / "window-cover.png"
+    picture.write_bytes(png(16, 9, 120))
+    monkeypatch.setattr(featured_image, "choose_image_file", lambda _parent: str(picture))
+    panel.featured.menu.aboutToShow.emit()
+    (from_file,) = [a for a in panel.featured.menu.actions() if a.text() == "Image File…"]
+    from_file.trigger()
+    qtbot.waitUntil(lambda: not window.autosaver.has_unsaved(), timeout=WAIT_MS)
+
+    ctl.actions["publish_now"].trigger()
+    wait_row(qtbot, window, title, "done")
+    pages = api.get("wp/v2/pages", params={"search": title, "context": "edit"}).json()
+    (page,) = [p for p in pages if p["title"]["raw"] == title]
+    assert page["status"] == "publish" and page["featured_media"] > 0
+    item = api.get(f"wp/v2/media/{page['featured_media']}").json()
+    image = httpx.get(item["source_url"], timeout=30, trust_env=False)
+    assert image.content == picture.read_bytes()
+    assert find_remote(api, title) == []  # a page, not a post
+    qtbot.waitUntil(lambda: not panel.kind.isEnabled(), timeout=WAIT_MS)  # stays a page
