@@ -389,10 +389,20 @@ class Connector(Protocol):
     def create_post(self, payload: PostPayload, idempotency_key: str) -> RemotePost: ...
 
     def update_post(
-        self, post_id: int, payload: PostPayload, expected_modified: datetime | None
+        self,
+        post_id: int,
+        payload: PostPayload,
+        expected_modified: datetime | None,
+        *,
+        expected_text: tuple[str, str | None] | None = None,
     ) -> RemotePost:
         """Write the payload. With `expected_modified`, raise Conflict (writing nothing) when
-        the remote post's `modified_gmt` differs; None overwrites whatever is there."""
+        the remote post's `modified_gmt` differs; None overwrites whatever is there.
+
+        `modified_gmt` has whole seconds, so an edit made on the blog in the second of our last
+        write leaves it as it was: with `expected_text` (the last sync's title and raw HTML,
+        None for the HTML when not known), a post whose title or content differ from it is a
+        Conflict as well."""
         ...
 
     def delete_post(self, post_id: int, force: bool = False, kind: str = "post") -> None:

@@ -236,6 +236,26 @@ def test_password_never_in_a_repr():
             assert isinstance(connector, Connector)
 
 
+def test_connectors_take_what_the_protocol_declares():
+    """The engine calls connectors through the protocol only: every method's parameters (names,
+    kinds, defaults) are the protocol's, so a keyword one connector takes is declared for all."""
+    import inspect
+
+    methods = [
+        name
+        for name, member in vars(Connector).items()
+        if callable(member) and not name.startswith("_")
+    ]
+    assert "update_post" in methods and len(methods) > 10
+    for cls in (WordPressRestConnector, XmlRpcConnector):
+        for name in methods:
+            declared = inspect.signature(getattr(Connector, name)).parameters
+            actual = inspect.signature(getattr(cls, name)).parameters
+            assert [(p.name, p.kind, p.default) for p in actual.values()] == [
+                (p.name, p.kind, p.default) for p in declared.values()
+            ], f"{cls.__name__}.{name}"
+
+
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
