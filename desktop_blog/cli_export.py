@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .core import db, library
+from .render.page_setup import parse_margins
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -74,16 +75,9 @@ def _fail(message: str) -> None:
 
 def _margins(text: str) -> tuple[float, float, float, float]:
     try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of mm: {text!r}") from None
-    if len(values) == 1:
-        values *= 4
-    elif len(values) == 2:
-        values *= 2
-    if len(values) != 4 or any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError("give 1, 2 or 4 lengths in mm: TOP,RIGHT,BOTTOM,LEFT")
-    return tuple(values)  # type: ignore[return-value]
+        return parse_margins(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _posts(lib: db.Library, args: argparse.Namespace) -> tuple[list[library.PostData], int]:

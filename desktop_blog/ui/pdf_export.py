@@ -84,6 +84,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlRequestJob,
 )
 
+from desktop_blog.render.page_setup import parse_margins
 from desktop_blog.render.standalone import DocPost, ImageLoader, document_html, inline_images
 
 from .schemes import SCHEME, MediaSchemeHandler, register_schemes
@@ -155,22 +156,6 @@ class PdfResult:
 # CPU per page), and every page rendered pixel for pixel the same (measured with pdftoppm).
 # Images still load (an <img> loads whether it is displayed or not), before loadFinished.
 SCREEN_HIDDEN_CSS = "@media screen { body { display: none !important; } }\n"
-
-
-def parse_margins(text: str) -> tuple[float, float, float, float]:
-    """Margins in mm from "T, R, B, L" (or one value for all, or two: vertical, horizontal).
-    Raises ValueError with a message for the user."""
-    try:
-        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"margins: {text!r} is not a list of millimetres") from None
-    if len(values) == 1:
-        values *= 4
-    elif len(values) == 2:
-        values *= 2
-    if len(values) != 4 or any(v < 0 or v > 100 for v in values):
-        raise ValueError("margins: give 1, 2 or 4 lengths between 0 and 100 mm")
-    return (values[0], values[1], values[2], values[3])
 
 
 def print_css(options: PdfOptions) -> str:

@@ -102,7 +102,9 @@ def test_exit_codes(tmp_path: Path):
     assert everything.returncode == 0, everything.stderr
     assert len(list((tmp_path / "all").glob("*.md"))) == 2
     assert run(home, "export", "1", "--format", "doc", "-o", str(out)).returncode == 2
-    assert run(home, "export", "1", "-f", "pdf", "-o", "x", "--margins", "a").returncode == 2
+    bad_margins = run(home, "export", "1", "-f", "pdf", "-o", "x", "--margins", "5,500")
+    assert bad_margins.returncode == 2
+    assert "between 0 and 100 mm" in bad_margins.stderr  # the dialog's rule and message
 
     folder = tmp_path / "in"
     folder.mkdir()
