@@ -667,6 +667,7 @@ class MainWindow(QMainWindow):
         )
         tree.addActions([a[Act.TRASH], a[Act.DELETE_FOREVER]])
         tree.postSelected.connect(self._on_post_selected)
+        tree.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         app = QtWidgets.QApplication.instance()
         app.focusChanged.connect(self._on_focus_changed)
         app.applicationStateChanged.connect(self._on_application_state)
@@ -1005,7 +1006,75 @@ class MainWindow(QMainWindow):
 
         self._post_op(op, post_id, self._select_and_show, "duplicate the post")
 
+    def _selected_targets(self) -> list[int]:
+        """The posts Trash, Restore and Delete Forever act on: every post selected in the tree
+        when several are, else the open post."""
+        ids = self.tree.selected_post_ids() if self.tree is not None else []
+        if len(ids) > 1:
+            return ids
+        post_id = self._target()
+        return [] if post_id is None else [post_id]
+
+    def _posts_op(self, ids: list[int], operation: str, what: str, said: str) -> None:
+        """Apply ``core.library.<operation>`` to each post of ``ids`` in one transaction; posts
+        it does not apply to (already in the trash, not in it) are left alone. ``said`` is the
+        status bar's message, with ``{n}`` for how many were changed."""
+        if self.library is None:
+            return
+        if self.autosaver is not None:
+            self.autosaver.flush()
+        lib = self.library
+        open_id = self.editor_panel.post_id
+
+        def work() -> int:
+            from desktop_blog.core import library as core
+            from desktop_blog.core.models import Post
+
+            changed = 0
+            with lib.session() as session:
+                for post_id in ids:
+                    post = session.get(Post, post_id)
+                    if post is None:
+                        continue
+                    in_trash = post.status == core.TRASH
+                    if (operation == "trash_post" and in_trash) or (
+                        operation == "restore_post" and not in_trash
+                    ):
+                        continue
+                    getattr(core, operation)(session, post_id)
+                    changed += 1
+                session.commit()
+            return changed
+
+        def done(changed: int) -> None:
+            if open_id in ids and self.editor_panel.post_id == open_id:
+                if operation == "delete_post":
+                    self._wanted_post = None
+                    self.editor_panel.show_message(NO_POST_MESSAGE)
+                    self._remember_post(None)
+                    self.postShown.emit(None)
+                else:
+                    self._reload_post_info(open_id, refresh_tree=False)
+            self._update_actions()
+            if self.tree is not None:
+                self.tree.refresh(select=None if operation == "delete_post" else open_id)
+            self.statusBar().showMessage(said.format(n=changed), 5000)
+
+        def failed(exc: BaseException) -> None:
+            from desktop_blog.core.db import storage_message
+
+            log.error("%s failed", what, exc_info=exc)
+            self.statusBar().showMessage(f"Could not {what}: {storage_message(exc)}", 10000)
+
+        self.tasks.run_db(work, done, failed)
+
     def trash_post(self) -> None:
+        ids = self._selected_targets()
+        if len(ids) > 1:
+            self._posts_op(
+                ids, "trash_post", "move the posts to the trash", "{n} posts moved to the trash."
+            )
+            return
         post_id = self._target()
         if post_id is None:
             return
@@ -1018,6 +1087,12 @@ class MainWindow(QMainWindow):
         self._post_op(op, post_id, self._select_and_show, "move the post to the trash")
 
     def restore_post(self) -> None:
+        ids = self._selected_targets()
+        if len(ids) > 1:
+            self._posts_op(
+                ids, "restore_post", "restore the posts", "{n} posts restored from the trash."
+            )
+            return
         post_id = self._target()
         if post_id is None:
             return
@@ -1030,10 +1105,16 @@ class MainWindow(QMainWindow):
         self._post_op(op, post_id, self._select_and_show, "restore the post")
 
     def delete_post_forever(self) -> None:
+        from .dialogs import questions
+
+        ids = self._selected_targets()
+        if len(ids) > 1:
+            if questions.confirm_delete_forever(self, "", count=len(ids)):
+                self._posts_op(ids, "delete_post", "delete the posts", "{n} posts deleted.")
+            return
         post_id = self._target()
         if post_id is None:
             return
-        from .dialogs import questions
 
         if not questions.confirm_delete_forever(self, self.editor_panel.title.text()):
             return
@@ -1097,9 +1178,12 @@ class MainWindow(QMainWindow):
         a[Act.CLOSE_POST].setEnabled(has_post)
         a[Act.RENAME].setEnabled(has_post and not trashed)
         a[Act.DUPLICATE].setEnabled(has_post)
-        a[Act.TRASH].setEnabled(has_post and not trashed)
-        a[Act.RESTORE].setEnabled(trashed)
-        a[Act.DELETE_FOREVER].setEnabled(has_post)
+        # several posts selected in the tree: the actions take them all (``_selected_targets``)
+        many = ready and self.tree is not None and len(self.tree.selected_post_ids()) > 1
+        statuses = self.tree.selected_statuses() if many else set()
+        a[Act.TRASH].setEnabled(bool(statuses - {TRASH}) if many else has_post and not trashed)
+        a[Act.RESTORE].setEnabled(TRASH in statuses if many else trashed)
+        a[Act.DELETE_FOREVER].setEnabled(has_post or many)
 
     # --- preview ------------------------------------------------------------------------------
 

@@ -363,6 +363,11 @@ class PostTree(QWidget):
         )
         return [i for i in (r.data(PostIdRole) for r in rows) if i is not None]
 
+    def selected_statuses(self) -> set[str]:
+        """The folders (statuses: draft, published, trash…) of the posts selected in the tree."""
+        rows = self.view.selectionModel().selectedRows()
+        return {s for s in (r.data(StatusRole) for r in rows if r.data(PostIdRole)) if s}
+
     def _on_selection_changed(self, *_args) -> None:
         if self._applying:
             return

@@ -144,6 +144,74 @@ def test_delete_forever_asks_first(qtbot, window, home):
     qtbot.waitUntil(lambda: window.editor_panel.post_id == keep, timeout=3000)
 
 
+def ctrl_click(qtbot, window: MainWindow, post_id: int) -> None:
+    """Add a post to the tree's selection as a user does (Ctrl+click); the editor follows."""
+    view = window.tree.view
+    index = window.tree.model.index_of(post_id)
+    view.scrollTo(index)
+    QTest.mouseClick(
+        view.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        view.visualRect(index).center(),
+    )
+    qtbot.waitUntil(lambda: window.editor_panel.post_id == post_id, timeout=5000)
+
+
+def in_folder(qtbot, window: MainWindow, ids: list[int], status: str) -> None:
+    """Wait until the tree shows these posts in the folder of ``status``."""
+    from desktop_blog.ui.post_tree import StatusRole
+
+    def shown() -> bool:
+        return all(window.tree.model.index_of(i).data(StatusRole) == status for i in ids)
+
+    qtbot.waitUntil(shown, timeout=5000)
+
+
+def test_trash_restore_and_delete_act_on_every_selected_post(qtbot, window, home):
+    first = window.editor_panel.post_id
+    second = open_new_post(qtbot, window)
+    third = open_new_post(qtbot, window)
+    ctrl_click(qtbot, window, second)
+    assert sorted(window.tree.selected_post_ids()) == sorted([second, third])
+
+    trigger(window, Act.TRASH)
+    qtbot.waitUntil(
+        lambda: [stored_post(home, i).status for i in (second, third)] == [models.TRASH] * 2,
+        timeout=5000,
+    )
+    assert stored_post(home, first).status == models.DRAFT  # not selected: left alone
+    qtbot.waitUntil(lambda: "2 posts moved to the trash" in window.statusBar().currentMessage())
+    qtbot.waitUntil(lambda: window.editor_panel.editor.isReadOnly(), timeout=5000)
+
+    # both are in the trash folder now: select them there and restore them together
+    in_folder(qtbot, window, [second, third], models.TRASH)
+    window.tree.select_post(third)
+    qtbot.waitUntil(lambda: window.editor_panel.post_id == third, timeout=5000)
+    ctrl_click(qtbot, window, second)
+    assert sorted(window.tree.selected_post_ids()) == sorted([second, third])
+    qtbot.waitUntil(lambda: window.actions_[Act.RESTORE].isEnabled(), timeout=5000)
+    assert not window.actions_[Act.TRASH].isEnabled()  # nothing selected is out of the trash
+    trigger(window, Act.RESTORE)
+    qtbot.waitUntil(
+        lambda: [stored_post(home, i).status for i in (second, third)] == [models.DRAFT] * 2,
+        timeout=5000,
+    )
+
+    in_folder(qtbot, window, [second, third], models.DRAFT)
+    window.tree.select_post(third)
+    qtbot.waitUntil(lambda: window.editor_panel.post_id == third, timeout=5000)
+    ctrl_click(qtbot, window, second)
+    with answering(qtbot, button="Cancel") as seen:
+        trigger(window, Act.DELETE_FOREVER)
+    assert "these 2 posts forever" in seen[0].text()
+    assert {second, third} <= stored_ids(home)
+    with answering(qtbot, button="Delete Forever"):
+        trigger(window, Act.DELETE_FOREVER)
+    qtbot.waitUntil(lambda: stored_ids(home) == {first}, timeout=5000)
+    qtbot.waitUntil(lambda: window.editor_panel.post_id is None, timeout=5000)
+
+
 def test_delete_key_in_the_editor_edits_text_not_posts(qtbot, window, home):
     post_id = window.editor_panel.post_id
     editor = window.editor_panel.editor

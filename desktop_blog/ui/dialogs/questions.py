@@ -13,14 +13,23 @@ def ask_title(parent: QWidget | None, current: str) -> str | None:
     return text if ok else None
 
 
-def confirm_delete_forever(parent: QWidget | None, title: str) -> bool:
+def confirm_delete_forever(parent: QWidget | None, title: str, count: int = 1) -> bool:
+    """Ask before deleting a post (``title``), or ``count`` selected posts, for good."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Delete forever")
-    box.setText(f"Delete “{title or 'Untitled'}” forever?")
-    box.setInformativeText(
-        "The post leaves the library. A last copy stays in the revision history of the library file."
-    )
+    if count > 1:
+        box.setText(f"Delete these {count} posts forever?")
+        box.setInformativeText(
+            "They leave the library. A last copy of each stays in the revision history of the "
+            "library file."
+        )
+    else:
+        box.setText(f"Delete “{title or 'Untitled'}” forever?")
+        box.setInformativeText(
+            "The post leaves the library. A last copy stays in the revision history of the "
+            "library file."
+        )
     delete = box.addButton("Delete Forever", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
