@@ -461,6 +461,17 @@ def list_posts(session: Session, blog_id: int | None = None) -> list[PostSummary
     return [PostSummary(*row) for row in session.execute(stmt)]
 
 
+def term_names(session: Session, blog_id: int | None) -> tuple[list[str], list[str]]:
+    """The category and tag names known for a blog (its own, as synced, and those used here),
+    or for the local library (None): what a post of it can be given, sorted."""
+    found: list[list[str]] = []
+    for model in (Category, Tag):
+        clause = model.blog_id.is_(None) if blog_id is None else model.blog_id == blog_id
+        names = session.scalars(select(model.name).where(clause)).all()
+        found.append(sorted(set(names), key=str.casefold))
+    return found[0], found[1]
+
+
 def list_blogs(session: Session) -> list[BlogData]:
     return [
         BlogData(b.id, b.name, b.kind, b.url, b.username)
@@ -469,6 +480,7 @@ def list_blogs(session: Session) -> list[BlogData]:
 
 
 __all__ = [
+    "term_names",
     "DRAFT",
     "PUBLISHED",
     "SCHEDULED",

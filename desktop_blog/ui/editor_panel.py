@@ -35,6 +35,7 @@ from .autosave import Metadata, PostEdit
 from .featured_image import FeaturedImageField
 from .find_bar import FindBar, GotoLineBar
 from .markdown_editor import MarkdownEditor
+from .term_completer import ListCompleter
 
 # The statuses of core.models.STATUSES with their labels (core is not imported at start-up:
 # it brings SQLAlchemy; tests/ui/test_main_window.py checks the two lists agree).
@@ -122,6 +123,8 @@ class MetadataPanel(QWidget):
         self.categories = QLineEdit()
         self.categories.setPlaceholderText("comma, separated")
         form.addRow("C&ategories", self.categories)
+        self.category_completer = ListCompleter(self.categories)
+        self.tag_completer = ListCompleter(self.tags)
         self.excerpt = QPlainTextEdit()
         self.excerpt.setTabChangesFocus(True)
         self.excerpt.setPlaceholderText("A sentence or two for lists and feeds")
@@ -145,6 +148,11 @@ class MetadataPanel(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_shown)
         self.featured.failed.connect(self.failed)
         self.setEnabled(False)
+
+    def set_term_names(self, categories: list[str], tags: list[str]) -> None:
+        """The category and tag names to offer while typing (the post's blog's)."""
+        self.category_completer.set_names(categories)
+        self.tag_completer.set_names(tags)
 
     def _kind_shown(self, *_args: Any) -> None:
         is_page = self.kind.currentData() == "page"

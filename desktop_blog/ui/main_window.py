@@ -743,6 +743,7 @@ class MainWindow(QMainWindow):
         if self.autosaver is not None:
             self.autosaver.flush()
         self.editor_panel.load(post)
+        self._load_term_names(post.blog_id)
         keep = self._take_startup_post(post)
         if self.preview_connection is not None:
             self.preview_connection.reset(keep_content=keep)
@@ -751,6 +752,26 @@ class MainWindow(QMainWindow):
         self._remember_post(post.id)
         self._update_actions()
         self.postShown.emit(post.id)
+
+    def _load_term_names(self, blog_id: int | None) -> None:
+        """Offer the post's blog's categories and tags in the Details panel (read anew each time
+        a post is shown: a sync may have brought new ones)."""
+        lib = self.library
+        if lib is None:
+            return
+
+        def read() -> tuple[list[str], list[str]]:
+            from desktop_blog.core.library import term_names
+
+            with lib.session() as session:
+                return term_names(session, blog_id)
+
+        def done(names: tuple[list[str], list[str]]) -> None:
+            post = self.editor_panel.post
+            if post is not None and post.blog_id == blog_id:
+                self.editor_panel.metadata.set_term_names(*names)
+
+        self.tasks.run_db(read, done, lambda exc: log.warning("term names: %s", exc))
 
     def _remember_post(self, post_id: int | None) -> None:
         self.settings.last_post = post_id

@@ -178,7 +178,7 @@ def test_a_post_becomes_a_page_until_it_is_on_a_blog(lib):
 
 
 def test_a_library_image_as_featured_image_replaces_the_blogs(lib):
-    from tests.publish.test_sync import png
+    from tests.images import png
 
     with lib.session() as s:
         cover = media.store_image(s, png(4, 4), "cover.png")
@@ -195,3 +195,18 @@ def test_a_library_image_as_featured_image_replaces_the_blogs(lib):
         s.commit()
     with lib.session() as s:
         assert library.get_post(s, post.id).featured_media_id is None
+
+
+def test_term_names_are_the_blogs_own_or_the_librarys(lib):
+    from desktop_blog.core.models import Blog, Category
+
+    with lib.session() as s:
+        blog = Blog(name="B", kind="wordpress-rest", url="https://b.example", username="u")
+        s.add(blog)
+        s.flush()
+        s.add(Category(blog_id=blog.id, name="travel", slug="travel"))  # synced from the blog
+        local = library.create_post(s, "Here", "")
+        library.update_post(s, local.id, categories=["Notes"], tags=["zebra", "Apple"])
+        s.commit()
+        assert library.term_names(s, blog.id) == (["travel"], [])
+        assert library.term_names(s, None) == (["Notes"], ["Apple", "zebra"])

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import struct
-import zlib
 from pathlib import Path
 
 import pytest
 
 from desktop_blog.core import db, media
 from desktop_blog.core.models import Media
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid, tiny RGB PNG (every row filter 0, all black)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
-    raw = b"".join(b"\0" + b"\0" * (3 * width) for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+from tests.images import png
 
 
 def jpeg(width: int, height: int, orientation: int | None = None, sof: int = 0xC0) -> bytes:

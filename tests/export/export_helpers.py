@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from datetime import UTC, datetime
 
 from desktop_blog.core import library, media
+from tests import images
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
-    """A valid PNG of one colour."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    row = b"\0" + bytes(rgb) * width
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
+    """A valid PNG of one colour (red unless told)."""
+    return images.png(width, height, rgb)
 
 
 CODE = 'def greet(name):\n    return f"hello {name}"'

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,20 +25,7 @@ from desktop_blog.core.models import Blog, Post
 from desktop_blog.publish.base import strip_rendered_marker
 from desktop_blog.publish.sync import SyncEngine, make_connector
 from desktop_blog.render.markdown import render_html
-
-
-def png(width: int, height: int, rgb: bytes) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\x00" + rgb * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from tests.images import png
 
 
 def unique(prefix: str) -> str:

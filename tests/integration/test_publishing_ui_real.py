@@ -176,7 +176,7 @@ def test_a_page_with_a_featured_image_from_the_window(
     qtbot, window, wordpress, api, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from desktop_blog.ui import featured_image
-    from tests.publish.test_sync import png
+    from tests.images import png
 
     add_real_blog(qtbot, window, wordpress)
     ctl = controller(window)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 import uuid
 import xmlrpc.client
-import zlib
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.images import png
 
 wpserver = sys.modules["desktop_blog_wpserver"]  # wordpress/wpserver.py, loaded by conftest.py
 
@@ -45,24 +45,6 @@ def anonymous(wordpress):
 
 def unique(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:8]}"
-
-
-def tiny_png(width: int = 3, height: int = 2) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    rows = b"".join(b"\x00" + b"\xff\x80\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def xmlrpc_call(wordpress, method: str, *params):
@@ -137,10 +119,10 @@ def test_post_create_publish_update_and_trash(wordpress, api, anonymous):
 
 
 def test_media_upload_returns_a_source_url_that_serves_the_file(wordpress, api, anonymous):
-    png = tiny_png()
+    image = png(3, 2, (255, 128, 0))
     response = api.post(
         "wp/v2/media",
-        content=png,
+        content=image,
         headers={
             "Content-Type": "image/png",
             "Content-Disposition": 'attachment; filename="smoke.png"',
@@ -151,7 +133,7 @@ def test_media_upload_returns_a_source_url_that_serves_the_file(wordpress, api, 
     assert media["source_url"].startswith(f"{wordpress.url}/wp-content/uploads/")
     served = anonymous.get(media["source_url"])
     assert served.status_code == 200
-    assert served.content == png
+    assert served.content == image
     # Uploads land in this site's own wp-content, not Debian's shared one.
     relative = media["source_url"].removeprefix(f"{wordpress.url}/")
     assert (wordpress.directory / "wp" / relative).is_file()

@@ -3,9 +3,7 @@ schedule, update, trash, pull, and conflicts with their resolutions."""
 
 from __future__ import annotations
 
-import struct
 import time
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,22 +18,7 @@ from desktop_blog.publish.sync import SyncEngine
 from desktop_blog.publish.wordpress_rest import WordPressRestConnector
 from desktop_blog.render.markdown import render_html
 from tests.fakes.wp_fake import WordPressFake
-
-
-def png(width: int, height: int, shade: int = 0) -> bytes:
-    """A valid, tiny RGB PNG; `shade` makes different images of one size."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    raw = b"".join(b"\0" + bytes([shade]) * (3 * width) for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+from tests.images import png
 
 
 def add_blog(lib: db.Library, url: str = "http://blog.test", name: str = "Fake") -> int:

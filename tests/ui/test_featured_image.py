@@ -19,7 +19,7 @@ from desktop_blog.core import db, library, media  # noqa: E402
 from desktop_blog.core.models import Post  # noqa: E402
 from desktop_blog.ui import featured_image  # noqa: E402
 from desktop_blog.ui.featured_image import THUMB_SIZE  # noqa: E402
-from tests.publish.test_sync import png  # noqa: E402
+from tests.images import png  # noqa: E402
 from tests.ui import test_publishing_ui as publishing_tests  # noqa: E402
 from tests.ui.test_publishing_ui import add_blog, controller, remote_posts, wait_row  # noqa: E402
 
@@ -248,4 +248,39 @@ def test_a_page_with_its_featured_image_is_published_to_the_blog(
             remote_posts(fake, "About this blog")[0]["featured_media"] == uploaded_again()[0]["id"]
         ),
         timeout=20_000,
+    )
+
+
+def test_categories_and_tags_complete_from_the_blogs_own(qtbot, make_window, home) -> None:
+    from PySide6.QtTest import QTest
+
+    lib = db.open_library(home)
+    with lib.session() as s:
+        other = library.create_post(s, "Older", "x")
+        library.update_post(s, other.id, categories=["Travel", "Food & Drink"], tags=["harbour"])
+        post = library.create_post(s, "New", "y")
+        s.commit()
+    lib.close()
+    window = make_window()
+    window.tree.select_post(post.id)
+    qtbot.waitUntil(lambda: window.editor_panel.post_id == post.id, timeout=5000)
+    panel = window.editor_panel.metadata
+    qtbot.waitUntil(
+        lambda: panel.category_completer.names() == ["Food & Drink", "Travel"], timeout=5000
+    )
+    assert panel.tag_completer.names() == ["harbour"]
+
+    panel.categories.setFocus()
+    QTest.keyClicks(panel.categories, "Travel, dri")
+    completer = panel.category_completer
+    qtbot.waitUntil(lambda: completer.popup().isVisible(), timeout=5000)
+    offered = [completer.completionModel().index(r, 0).data() for r in range(2)]
+    assert offered[0] == "Food & Drink"  # "dri" inside the name; Travel is used already
+    assert completer.completionCount() == 1
+    QTest.keyClick(completer.popup(), Qt.Key.Key_Down)
+    QTest.keyClick(completer.popup(), Qt.Key.Key_Return)
+    assert panel.categories.text() == "Travel, Food & Drink"
+    wait_saved(qtbot, window)
+    qtbot.waitUntil(
+        lambda: stored_post(home, post.id).categories == ["Food & Drink", "Travel"], timeout=5000
     )
