@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Blog fixtures (fake WordPress on loopback, no keyring) for the folders that add blogs.
+pytest_plugins = ["tests.blog_fixtures"]
+
 # Headless by default; `QT_QPA_PLATFORM=xcb xvfb-run -a pytest ...` still chooses a real X server.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # As root, QtWebEngine (Chromium) refuses to start with its sandbox on, and pytest then dies with

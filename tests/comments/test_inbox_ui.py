@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keyring.backends import fail
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 
@@ -20,7 +19,6 @@ if _ROOT not in sys.path:
 from desktop_blog.app import open_library_in_window  # noqa: E402
 from desktop_blog.core import comments as core  # noqa: E402
 from desktop_blog.core import publishing  # noqa: E402
-from desktop_blog.core import secrets as core_secrets  # noqa: E402
 from desktop_blog.core.models import Blog, Comment, Post  # noqa: E402
 from desktop_blog.ui.main_window import Act, MainWindow  # noqa: E402
 from desktop_blog.ui.post_tree_model import UnreadCommentsRole  # noqa: E402
@@ -29,26 +27,7 @@ from tests.fakes.wp_fake import WordPressFake  # noqa: E402
 
 WAIT_MS = 20_000
 
-
-class MemoryOnlyStore(core_secrets.SecretStore):
-    def __init__(self, backend=None) -> None:
-        super().__init__(backend or fail.Keyring())
-
-
-@pytest.fixture(autouse=True)
-def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
-
-
-@pytest.fixture
-def fake() -> WordPressFake:
-    return WordPressFake(site_name="Fake Blog")
-
-
-@pytest.fixture
-def site(fake: WordPressFake) -> Iterator[str]:
-    with fake.serve() as url:
-        yield url
+pytestmark = pytest.mark.usefixtures("memory_only_secrets")
 
 
 @pytest.fixture

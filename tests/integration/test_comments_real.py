@@ -231,16 +231,12 @@ def _refuse_connection(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def window(qtbot, home, monkeypatch):
     """The app's main window on a library of its own, passwords kept in memory."""
-    from keyring.backends import fail
 
     from desktop_blog.app import open_library_in_window
     from desktop_blog.core import secrets as core_secrets
     from desktop_blog.ui.main_window import MainWindow
     from desktop_blog.ui.settings import Settings
-
-    class MemoryOnlyStore(core_secrets.SecretStore):
-        def __init__(self, backend=None) -> None:
-            super().__init__(backend or fail.Keyring())
+    from tests.blog_fixtures import MemoryOnlyStore
 
     monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
     settings = Settings(home)

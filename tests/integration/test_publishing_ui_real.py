@@ -14,14 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from keyring.backends import fail
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from desktop_blog.app import open_library_in_window  # noqa: E402
-from desktop_blog.core import secrets as core_secrets  # noqa: E402
 from desktop_blog.ui.main_window import MainWindow  # noqa: E402
 from desktop_blog.ui.settings import Settings  # noqa: E402
 from tests.ui.test_publishing_ui import (  # noqa: E402
@@ -37,15 +35,7 @@ from tests.ui.test_publishing_ui import (  # noqa: E402
     wait_row,
 )
 
-
-class MemoryOnlyStore(core_secrets.SecretStore):
-    def __init__(self, backend=None) -> None:
-        super().__init__(backend or fail.Keyring())
-
-
-@pytest.fixture(autouse=True)
-def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
+pytestmark = pytest.mark.usefixtures("memory_only_secrets")
 
 
 @pytest.fixture

@@ -20,13 +20,9 @@ from desktop_blog.core.models import Post  # noqa: E402
 from desktop_blog.ui import featured_image  # noqa: E402
 from desktop_blog.ui.featured_image import THUMB_SIZE  # noqa: E402
 from tests.images import png  # noqa: E402
-from tests.ui import test_publishing_ui as publishing_tests  # noqa: E402
 from tests.ui.test_publishing_ui import add_blog, controller, remote_posts, wait_row  # noqa: E402
 
-# the fake WordPress on loopback, and no keyring: the publishing tests' fixtures
-_no_keyring = publishing_tests._no_keyring
-fake = publishing_tests.fake
-site = publishing_tests.site
+pytestmark = pytest.mark.usefixtures("memory_only_secrets")
 
 
 def store(home: Path, data: bytes, name: str) -> media.MediaData:

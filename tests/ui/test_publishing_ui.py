@@ -9,43 +9,19 @@ would see (the dialog's text, the rows' states and messages, the editor's text) 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keyring.backends import fail
 
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from desktop_blog.core import secrets as core_secrets  # noqa: E402
 from tests.fakes.wp_fake import WordPressFake  # noqa: E402
 
 WAIT_MS = 20_000
 
-
-class MemoryOnlyStore(core_secrets.SecretStore):
-    """The secret store of a machine without a keyring."""
-
-    def __init__(self, backend=None) -> None:
-        super().__init__(backend or fail.Keyring())
-
-
-@pytest.fixture(autouse=True)
-def _no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(core_secrets, "SecretStore", MemoryOnlyStore)
-
-
-@pytest.fixture
-def fake() -> WordPressFake:
-    return WordPressFake(site_name="Fake Blog")
-
-
-@pytest.fixture
-def site(fake: WordPressFake) -> Iterator[str]:
-    with fake.serve() as url:
-        yield url
+pytestmark = pytest.mark.usefixtures("memory_only_secrets")
 
 
 # --- helpers (also used by the tests against the real WordPress) ---------------------------------
