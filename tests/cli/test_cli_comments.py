@@ -4,22 +4,15 @@ WordPress on 127.0.0.1, with the exit codes documented in desktop_blog/cli_comme
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from desktop_blog.core import db
-from desktop_blog.core.models import Blog, Post
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.wp_fake import WordPressFake  # noqa: E402 - needs the path above
+from desktop_blog.core.models import Post
+from tests.cli.cli_helpers import FAKE_PASSWORD, library_with_fake_blog, run_cli
+from tests.fakes.wp_fake import WordPressFake
 
 
 @pytest.fixture
@@ -28,54 +21,29 @@ def fake() -> WordPressFake:
 
 
 @pytest.fixture
-def base_url(fake: WordPressFake) -> Iterator[str]:
-    with fake.serve() as url:
-        yield url
-
-
-@pytest.fixture
 def remote_post(fake: WordPressFake) -> int:
     return fake.add_post(title="Hello", content="<p>Hi</p>", status="publish")["id"]
 
 
 @pytest.fixture
-def home(tmp_path: Path, base_url: str, remote_post: int) -> Path:
-    """A library with the blog "Fake" and its post "Hello" (added through the ORM)."""
+def home(tmp_path: Path, site: str, remote_post: int) -> Path:
+    """A library with the blog "Fake" and its post "Hello"."""
     home = tmp_path / "lib"
+    blog_id = library_with_fake_blog(home, site)
     lib = db.open_library(home)
     try:
         with lib.session() as s:
-            blog = Blog(
-                name="Fake",
-                kind="wordpress-rest",
-                url=base_url,
-                api_url=f"{base_url}/wp-json/",
-                username="admin",
-            )
-            s.add(blog)
-            s.flush()
-            s.add(Post(blog_id=blog.id, title="Hello", remote_id=str(remote_post)))
+            s.add(Post(blog_id=blog_id, title="Hello", remote_id=str(remote_post)))
             s.commit()
     finally:
         lib.close()
     return home
 
 
-def run(home: Path, *args: str, password: str | None = "") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.pop("DESKTOP_BLOG_HOME", None)
-    env["QT_QPA_PLATFORM"] = "none-such"
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring: use the env
-    env.pop("DESKTOP_BLOG_PASSWORD", None)
-    if password is not None:
-        env["DESKTOP_BLOG_PASSWORD"] = password or WordPressFake().app_password
-    return subprocess.run(
-        [sys.executable, "-m", "desktop_blog", "--home", str(home), "comments", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+def run(
+    home: Path, *args: str, password: str | None = FAKE_PASSWORD
+) -> subprocess.CompletedProcess:
+    return run_cli(home, "comments", *args, password=password)
 
 
 def listed(home: Path, *args: str) -> list[dict]:

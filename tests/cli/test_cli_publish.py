@@ -3,23 +3,16 @@ the fake WordPress on 127.0.0.1, with the exit codes documented in desktop_blog/
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from desktop_blog.core import db, library, outbox
-from desktop_blog.core.models import Blog, OutboxJob, Post
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.wp_fake import WordPressFake  # noqa: E402 - needs the path above
+from desktop_blog.core.models import OutboxJob, Post
+from tests.cli.cli_helpers import FAKE_PASSWORD, library_with_fake_blog, run_cli
+from tests.fakes.wp_fake import WordPressFake
 
 
 @pytest.fixture
@@ -28,27 +21,13 @@ def fake() -> WordPressFake:
 
 
 @pytest.fixture
-def base_url(fake: WordPressFake) -> Iterator[str]:
-    with fake.serve() as url:
-        yield url
-
-
-@pytest.fixture
-def home(tmp_path: Path, base_url: str) -> Path:
-    """A library with the blog "Fake" (added through the ORM) and one post, id in `post.txt`."""
+def home(tmp_path: Path, site: str) -> Path:
+    """A library with the blog "Fake" and one post, id in `post.txt`."""
     home = tmp_path / "lib"
+    library_with_fake_blog(home, site)
     lib = db.open_library(home)
     try:
         with lib.session() as s:
-            s.add(
-                Blog(
-                    name="Fake",
-                    kind="wordpress-rest",
-                    url=base_url,
-                    api_url=f"{base_url}/wp-json/",
-                    username="admin",
-                )
-            )
             post = library.create_post(s, "From the terminal", "Hello\nworld.\n")
             s.commit()
         (tmp_path / "post.txt").write_text(str(post.id))
@@ -62,23 +41,9 @@ def post_id(home: Path) -> str:
 
 
 def run(
-    home: Path, *args: str, password: str | None = "", stdin: str | None = None
+    home: Path, *args: str, password: str | None = FAKE_PASSWORD, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.pop("DESKTOP_BLOG_HOME", None)
-    env["QT_QPA_PLATFORM"] = "none-such"
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no keyring: use the env
-    env.pop("DESKTOP_BLOG_PASSWORD", None)
-    if password is not None:
-        env["DESKTOP_BLOG_PASSWORD"] = password or WordPressFake().app_password
-    return subprocess.run(
-        [sys.executable, "-m", "desktop_blog", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli(home, *args, password=password, stdin=stdin)
 
 
 def stored(fake: WordPressFake) -> list[dict]:
@@ -187,9 +152,9 @@ def test_sync_pulls_posts_written_on_the_blog(home, fake):
         lib.close()
 
 
-def test_blog_added_with_the_cli_then_published(tmp_path, fake, base_url):
+def test_blog_added_with_the_cli_then_published(tmp_path, fake, site):
     home = tmp_path / "fresh"
-    added = run(home, "blog", "add", base_url, "--user", "admin", "--password-stdin",
+    added = run(home, "blog", "add", site, "--user", "admin", "--password-stdin",
                 "--name", "Mine", password=None, stdin=fake.app_password)  # fmt: skip
     assert added.returncode == 0, added.stderr
     made = run(home, "new", "--title", "Via the CLI")
