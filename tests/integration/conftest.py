@@ -1,6 +1,7 @@
 """Integration tests: a real WordPress (Debian's package) on 127.0.0.1, one per test session.
 
-Use the session fixture `wordpress`:
+Use the session fixture `wordpress` (and `api`, the administrator's REST client on it; `client`,
+a plain one):
 
     def test_something(wordpress):
         with httpx.Client(auth=(wordpress.user, wordpress.app_password), trust_env=False) as c:
@@ -31,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 WORDPRESS_DIR = Path(__file__).resolve().parent / "wordpress"
@@ -136,3 +138,23 @@ def wordpress() -> Iterator[WordPress]:
         )
     finally:
         wpserver.stop(directory, remove=True)
+
+
+@pytest.fixture
+def api(wordpress: WordPress) -> Iterator[httpx.Client]:
+    """The administrator's REST client (application password, never through a proxy): for
+    checking what the app did and for changes made behind its back."""
+    with httpx.Client(
+        base_url=wordpress.rest_url,
+        auth=(wordpress.user, wordpress.app_password),
+        timeout=30,
+        trust_env=False,
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    """A plain client, as a reader's browser (redirects followed, no proxy)."""
+    with httpx.Client(timeout=30, trust_env=False, follow_redirects=True) as c:
+        yield c

@@ -10,7 +10,6 @@ e-mail, does not refuse them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,30 +22,9 @@ from desktop_blog.core.models import Blog, Comment, Post, utcnow
 from desktop_blog.publish.sync import SyncEngine
 from desktop_blog.publish.wordpress_rest import WordPressRestConnector
 from desktop_blog.publish.xmlrpc import XmlRpcConnector
+from tests.integration.site_helpers import unique
 
 _visitor = iter(range(20, 250))
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def api(wordpress) -> Iterator[httpx.Client]:
-    """The administrator's own REST client, for checking and for changes behind the app's back."""
-    with httpx.Client(
-        base_url=wordpress.rest_url,
-        auth=(wordpress.user, wordpress.app_password),
-        timeout=30,
-        trust_env=False,
-    ) as c:
-        yield c
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30, trust_env=False) as c:
-        yield c
 
 
 def visitor_comment(wordpress, post_id: int, text: str, name: str) -> None:

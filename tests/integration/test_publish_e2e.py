@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,28 +25,7 @@ from desktop_blog.publish.base import strip_rendered_marker
 from desktop_blog.publish.sync import SyncEngine, make_connector
 from desktop_blog.render.markdown import render_html
 from tests.images import png
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30, trust_env=False, follow_redirects=True) as c:
-        yield c
-
-
-@pytest.fixture
-def api(wordpress) -> Iterator[httpx.Client]:
-    """The administrator's own REST client, for checking and for editing behind the app's back."""
-    with httpx.Client(
-        base_url=wordpress.rest_url,
-        auth=(wordpress.user, wordpress.app_password),
-        timeout=30,
-        trust_env=False,
-    ) as c:
-        yield c
+from tests.integration.site_helpers import unique
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ real Secret Service is tested in test_keyring_secret_service.py).
 from __future__ import annotations
 
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,6 +20,7 @@ if _ROOT not in sys.path:
 from desktop_blog.app import open_library_in_window  # noqa: E402
 from desktop_blog.ui.main_window import MainWindow  # noqa: E402
 from desktop_blog.ui.settings import Settings  # noqa: E402
+from tests.integration.site_helpers import unique  # noqa: E402
 from tests.ui.test_publishing_ui import (  # noqa: E402
     WAIT_MS,
     check,
@@ -49,21 +48,6 @@ def window(qtbot, home: Path) -> MainWindow:
     with qtbot.waitSignal(win.libraryReady, timeout=WAIT_MS):
         open_library_in_window(win)
     return win
-
-
-@pytest.fixture
-def api(wordpress) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=wordpress.rest_url,
-        auth=(wordpress.user, wordpress.app_password),
-        timeout=30,
-        trust_env=False,
-    ) as c:
-        yield c
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
 
 
 def add_real_blog(qtbot, window, wordpress) -> None:

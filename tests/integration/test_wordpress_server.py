@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 import xmlrpc.client
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from tests.images import png
+from tests.integration.site_helpers import unique
 
 wpserver = sys.modules["desktop_blog_wpserver"]  # wordpress/wpserver.py, loaded by conftest.py
 
@@ -26,25 +26,9 @@ WPSERVER = Path(__file__).resolve().parent / "wordpress" / "wpserver.py"
 
 
 @pytest.fixture
-def api(wordpress):
-    """An httpx client authenticated with the application password, never through a proxy."""
-    with httpx.Client(
-        base_url=wordpress.rest_url,
-        auth=(wordpress.user, wordpress.app_password),
-        timeout=30,
-        trust_env=False,
-    ) as client:
-        yield client
-
-
-@pytest.fixture
 def anonymous(wordpress):
     with httpx.Client(base_url=wordpress.url, timeout=30, trust_env=False) as client:
         yield client
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
 
 
 def xmlrpc_call(wordpress, method: str, *params):
