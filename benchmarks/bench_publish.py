@@ -21,7 +21,11 @@ time every request (from sending it to the last byte of the answer):
   and the tree as jobs finish.
 
 Goals: both overheads median <= 10 ms per post, stall <= 50 ms.
-Run: ``python benchmarks/bench_publish.py`` (or ``make bench BENCH=publish``).
+Run: ``python benchmarks/bench_publish.py`` (or ``make bench BENCH=publish``);
+``BENCH_PUBLISH_RUNS=N`` for more windows (the stall is a maximum: noisy). With
+``BENCH_PUBLISH_TRACE=1`` each window prints its worst gaps, with the CPU time its threads used in
+each, every call from Qt into Python on the window's thread in it, and GC pauses over 5 ms;
+``=2`` adds a watchdog that prints every thread's stack in a stall (its reads of /proc perturb).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from statistics import median  # noqa: E402
 
 from benchmarks.stats import figure  # noqa: E402
 
-RUNS = 2
+#: Windows (fresh processes) per run; BENCH_PUBLISH_RUNS overrides it (the stall is noisy).
+RUNS = int(os.environ.get("BENCH_PUBLISH_RUNS") or 2)
 PUBLISH_POSTS = 100
 SERVER_POSTS = 1000
 KEYS = ("publish_client_overhead_ms", "pull_client_overhead_ms", "sync_gui_stall_max_ms")
@@ -221,26 +226,91 @@ def _trace_stalls(ticks: list[float], after_ms: float = 30) -> None:
 
     gc.callbacks.append(on_gc)
 
-    def sched(tid: int | None) -> tuple[float, float]:
+    def sched(tid: int | None, where: str = "/proc/self/task") -> tuple[float, float]:
         try:
-            ran, waited, _ = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
+            ran, waited, _ = Path(f"{where}/{tid}/schedstat").read_text().split()
             return int(ran) / 1e6, int(waited) / 1e6
         except (OSError, ValueError):
             return 0.0, 0.0
 
+    def cpu_line() -> list[int]:  # /proc/stat's "cpu" line, in jiffies (10 ms)
+        return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+    def others() -> dict[str, list[int]]:
+        """Other processes that compete for the CPUs, by kind (php -S, MariaDB, Chromium)."""
+        kinds: dict[str, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                comm = Path(f"/proc/{entry}/comm").read_text().strip()
+            except OSError:
+                continue
+            kind = next((k for k in ("php", "mariadb", "QtWebEngine") if comm.startswith(k)), None)
+            if kind:
+                kinds.setdefault(kind, []).append(int(entry))
+        return kinds
+
+    def native_threads(skip: set[int]) -> dict[int, tuple[str, float, float]]:
+        out = {}
+        for entry in os.listdir("/proc/self/task"):
+            tid = int(entry)
+            if tid in skip:
+                continue
+            try:
+                comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            except OSError:
+                continue
+            out[tid] = (comm, *sched(tid))
+        return out
+
     def watch() -> None:
         mine = threading.get_ident()
+        my_tid = threading.get_native_id()
         last = time.perf_counter()
+        procs, procs_at = others(), time.perf_counter()
         while True:
+            if time.perf_counter() - procs_at > 1:
+                procs, procs_at = others(), time.perf_counter()
             tids = {t.name: t.native_id for t in threading.enumerate() if t.ident != mine}
             before = {name: sched(tid) for name, tid in tids.items()}
+            me_before = sched(my_tid)
+            stat_before = cpu_line()
+            native_before = native_threads(set(tids.values()) | {my_tid})
+            procs_before = {k: sum(sched(p, "/proc")[0] for p in v) for k, v in procs.items()}
             time.sleep(0.002)
             now = time.perf_counter()
             gap, last = (now - last) * 1000, now
             if gap <= after_ms or not ticks:
                 continue
             after = {name: sched(tid) for name, tid in tids.items()}
+            me_after = sched(my_tid)
+            stat = [b - a for a, b in zip(stat_before, cpu_line(), strict=False)]
+            native = native_threads(set(tids.values()) | {my_tid})
+            procs_after = {k: sum(sched(p, "/proc")[0] for p in v) for k, v in procs.items()}
             lines = [f"--- stall: watchdog {gap:.0f} ms late"]
+            # user, nice, system, idle, iowait, irq, softirq, steal (both CPUs, 10 ms each)
+            busy = (stat[0] + stat[1] + stat[2] + stat[5] + stat[6]) * 10
+            lines.append(
+                f"  [machine: busy {busy} ms, idle {stat[3] * 10} ms, iowait {stat[4] * 10} ms,"
+                f" steal {stat[7] * 10} ms (jiffies)]"
+            )
+            lines.append(
+                f"  [watchdog: ran {me_after[0] - me_before[0]:.0f} ms,"
+                f" waited for a CPU {me_after[1] - me_before[1]:.0f} ms]"
+            )
+            ran_by = []
+            for tid, (comm, ran, waited) in native.items():
+                if tid in native_before:
+                    _, ran0, waited0 = native_before[tid]
+                    if ran - ran0 >= 1 or waited - waited0 >= 1:
+                        ran_by.append(f"{comm} {ran - ran0:.0f}/{waited - waited0:.0f}")
+            lines.append("  [Qt's threads, ran/waited ms: " + (", ".join(ran_by) or "-") + "]")
+            lines.append(
+                "  [other processes ran: "
+                + ", ".join(f"{k} {procs_after[k] - procs_before[k]:.0f} ms" for k in procs_after)
+                + "]"
+            )
             names = {t.ident: t.name for t in threading.enumerate()}
             for ident, frame in sys._current_frames().items():
                 name = names.get(ident, "?")
@@ -254,6 +324,55 @@ def _trace_stalls(ticks: list[float], after_ms: float = 30) -> None:
             print("\n".join(lines), file=sys.stderr, flush=True)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _trace_gc(over_ms: float = 5) -> None:
+    """Print cyclic-GC pauses longer than `over_ms` (they hold the GIL throughout)."""
+    import gc
+
+    started: dict[int, float] = {}
+
+    def on_gc(phase: str, info: dict) -> None:
+        me = threading.get_ident()
+        if phase == "start":
+            started[me] = time.perf_counter()
+        elif me in started:
+            begun = started.pop(me)
+            took = (time.perf_counter() - begun) * 1000
+            if took > over_ms:
+                name = threading.current_thread().name
+                print(
+                    f"--- gc gen{info['generation']} {took:.0f} ms in {name}"
+                    f" (monotonic clock {begun:.4f} s)",
+                    file=sys.stderr,
+                )
+
+    gc.callbacks.append(on_gc)
+
+
+def _trace_gui_entries(entries: list[tuple[float, float, str]]) -> None:
+    """Record every call from Qt into Python on the window's thread (start, end, function):
+    what the window did in a gap, and how often it had to take the GIL back. A call from Qt
+    is one whose caller is the benchmark's `wait_for`, which runs the event loop."""
+    open_calls: dict[int, float] = {}
+
+    def profile(frame, event: str, _arg) -> None:
+        if event not in ("call", "return"):
+            return
+        back = frame.f_back
+        # from Qt (the caller is the loop in `wait_for`), or a task's callback (`_deliver`)
+        if back is None or back.f_code.co_name not in ("wait_for", "_deliver"):
+            return
+        if event == "call":
+            open_calls[id(frame)] = time.perf_counter()
+        elif id(frame) in open_calls:
+            code = frame.f_code
+            where = f"{code.co_qualname} ({Path(code.co_filename).name}:{code.co_firstlineno})"
+            if back.f_code.co_name == "_deliver":
+                where = "  the task's callback " + where
+            entries.append((open_calls.pop(id(frame)), time.perf_counter(), where))
+
+    sys.setprofile(profile)
 
 
 def _child(site_file: str, home_dir: str) -> None:
@@ -328,17 +447,39 @@ def _child(site_file: str, home_dir: str) -> None:
     # the window settles first (icons, the first tree counts): measured is the sync, not start-up
     wait_for(lambda: window.icons_ready, 60)
     ticks: list[float] = []
+    # With each tick, CPU time so far of the window's thread, the sync worker, the database
+    # worker and the whole process (clock_gettime: cheap, and it keeps the GIL, so measuring
+    # does not make the window wait for it): what each did in a long gap.
+    clocks = [
+        time.pthread_getcpuclockid(t.ident)
+        for name in ("sync-worker", "db_0")
+        for t in threading.enumerate()
+        if t.name == name and t.ident is not None
+    ]
+    cpu: list[tuple[float, ...]] = []
+
+    def tick() -> None:
+        ticks.append(time.perf_counter())
+        cpu.append(
+            (time.thread_time(), *(time.clock_gettime(c) for c in clocks), time.process_time())
+        )
+
     ticker = QTimer()
     ticker.setTimerType(Qt.TimerType.PreciseTimer)
     ticker.setInterval(TICK_MS)
-    ticker.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    ticker.timeout.connect(tick)
     ticker.start()
     # the same ticks with the worker idle first: how long the machine alone makes them late
     idle_until = time.perf_counter() + 5
     wait_for(lambda: time.perf_counter() >= idle_until, 10)
     baseline = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
     ticks.clear()
+    cpu.clear()
+    entries: list[tuple[float, float, str]] = []
     if os.environ.get("BENCH_PUBLISH_TRACE"):
+        _trace_gui_entries(entries)
+        _trace_gc()
+    if os.environ.get("BENCH_PUBLISH_TRACE") == "2":  # its reads of /proc make stalls too
         _trace_stalls(ticks)
 
     def write_jobs() -> None:
@@ -398,11 +539,30 @@ def _child(site_file: str, home_dir: str) -> None:
         pull_cpu_ms.append((cpu_bounds[k + 1] - cpu_bounds[k]) / posts * 1000)
 
     gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
+    worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-8:]
+    worst_gaps = [
+        (round(gaps[i], 1), "publish" if ticks[i] < sync_started else "pull") for i in worst
+    ]
     if os.environ.get("BENCH_PUBLISH_TRACE"):
-        worst = sorted(range(len(gaps)), key=gaps.__getitem__)[-8:]
+        sys.setprofile(None)
+        names = ["window", "sync-worker", "db_0"][: 1 + len(clocks)]
         for i in worst:
             phase = "publish" if ticks[i] < sync_started else "pull"
-            print(f"gap {gaps[i]:.0f} ms at {ticks[i] - woke[0]:.2f} s ({phase})", file=sys.stderr)
+            used = [(b - a) * 1000 for a, b in zip(cpu[i], cpu[i + 1], strict=True)]
+            rest = used[-1] - sum(used[:-1])
+            print(
+                f"gap {gaps[i]:.0f} ms at {ticks[i] - woke[0]:.2f} s ({phase}); CPU ms: "
+                + ", ".join(f"{n} {u:.0f}" for n, u in zip(names, used, strict=False))
+                + f", other threads {rest:.0f} (monotonic clock {ticks[i]:.4f} s)",
+                file=sys.stderr,
+            )
+            for start, end, what in entries:
+                if end >= ticks[i] and start <= ticks[i + 1]:
+                    print(
+                        f"    +{(start - ticks[i]) * 1000:5.1f} ms: {(end - start) * 1000:5.1f} ms"
+                        f" in {what}",
+                        file=sys.stderr,
+                    )
     result = {
         "publish_ms": publish,
         "publish_cpu_ms": publish_cpu,
@@ -410,6 +570,8 @@ def _child(site_file: str, home_dir: str) -> None:
         "pull_cpu_ms": pull_cpu_ms,
         "pulled": pulled,
         "stall_ms": max(gaps) if gaps else None,
+        "worst_gaps_ms": worst_gaps,
+        "gaps_over_30ms": sum(1 for g in gaps if g > 30),
         "idle_stall_ms": max(baseline) if baseline else None,
         "publish_wait_ms": sum(r.wait for r in publish_records) * 1000 / PUBLISH_POSTS,
         "pull_wait_ms": sum(r.wait for r in pull_records) * 1000 / max(1, pulled),
@@ -486,6 +648,8 @@ def run() -> dict:
                 )
                 if out.returncode != 0:
                     raise RuntimeError(f"the benchmark's window failed:\n{out.stderr[-3000:]}")
+                if os.environ.get("BENCH_PUBLISH_TRACE"):  # what the trace printed
+                    sys.stderr.write(out.stderr)
                 result = json.loads(out.stdout.strip().splitlines()[-1])
             finally:
                 shutil.rmtree(home, ignore_errors=True)
@@ -515,6 +679,8 @@ def run() -> dict:
     figures["pull_client_overhead_ms"]["server_wait_ms_per_post"] = [
         round(r["pull_wait_ms"], 2) for r in info
     ]
+    figures["sync_gui_stall_max_ms"]["runs"] = [round(r["stall_ms"], 1) for r in info]
+    figures["sync_gui_stall_max_ms"]["gaps_over_30ms"] = [r["gaps_over_30ms"] for r in info]
     figures["sync_gui_stall_max_ms"]["idle_worker_max_ms"] = [
         round(r["idle_stall_ms"], 1) for r in info
     ]
