@@ -8,8 +8,10 @@ or removed.
 
 The field knows nothing of the database: a ``MediaSource`` (given by the window once the
 library is open) lists, stores and reads images. The image's bytes are read on the database
-worker; the thumbnail is decoded at its small size on the GUI thread and kept, per image, for
-the session.
+worker and decoded at the thumbnail's size on a pool thread (a large PNG takes 150 ms: too long
+for the GUI thread; QImage and QImageReader may be used on any thread, and every Qt type and
+enum they need is made here, at import, on the GUI thread); only the small QPixmap is made on
+the GUI thread. Thumbnails are kept, per image, for the session.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -36,6 +38,11 @@ from PySide6.QtWidgets import (
 log = logging.getLogger(__name__)
 
 THUMB_SIZE = QSize(128, 72)
+# Made here, on the GUI thread: the decoding thread only uses them (see the module's doc).
+_READ_ONLY = QIODevice.OpenModeFlag.ReadOnly
+_KEEP_ASPECT = Qt.AspectRatioMode.KeepAspectRatio
+_SMOOTH = Qt.TransformationMode.SmoothTransformation
+_NO_IMAGE = QImage()
 _CACHE_SIZE = 32
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.gif *.webp);;All files (*)"
 
@@ -80,10 +87,11 @@ class MediaSource:
     def read(
         self,
         media_id: int,
-        on_done: Callable[[tuple[Any, bytes] | None], None],
+        on_done: Callable[[tuple[Any, QImage] | None], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
-        """The image's ``(ImageRef, bytes)`` (None: gone), read on the database worker."""
+        """The image's ``(ImageRef, thumbnail QImage)`` (None: gone): read on the database
+        worker, decoded on a pool thread; ``on_done`` is called on the GUI thread."""
 
         def work() -> tuple[Any, bytes] | None:
             from desktop_blog.core import media
@@ -93,30 +101,34 @@ class MediaSource:
                 content = media.media_content_by_id(session, media_id)
             return None if ref is None or content is None else (ref, content[1])
 
-        self.tasks.run_db(work, on_done, on_error)
+        def decode(got: tuple[Any, bytes] | None) -> None:
+            if got is None:
+                on_done(None)
+                return
+            ref, data = got
+            self.tasks.run_net(lambda: (ref, thumbnail(data)), on_done, on_error)
+
+        self.tasks.run_db(work, decode, on_error)
 
 
-def thumbnail(data: bytes, size: QSize = THUMB_SIZE) -> QPixmap:
-    """``data`` decoded straight to at most ``size`` (aspect kept); a null pixmap if unreadable.
-
-    The reader decodes at the small size where the format allows (JPEG), and applies the
-    photo's EXIF orientation."""
+def thumbnail(data: bytes, size: QSize = THUMB_SIZE) -> QImage:
+    """``data`` decoded straight to at most ``size`` (aspect kept), its EXIF orientation
+    applied; a null image if unreadable. Safe on any thread (no QPixmap)."""
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    buffer.open(_READ_ONLY)
     reader = QImageReader(buffer)
     reader.setAutoTransform(True)
     full = reader.size()
     if full.isValid() and (full.width() > size.width() or full.height() > size.height()):
-        reader.setScaledSize(full.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+        # JPEG decodes at the small size directly; other formats are scaled after
+        reader.setScaledSize(full.scaled(size, _KEEP_ASPECT))
     image = reader.read()
     if image.isNull():
-        return QPixmap()
+        return QImage(_NO_IMAGE)
     if image.width() > size.width() or image.height() > size.height():
-        image = image.scaled(
-            size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-        )
-    return QPixmap.fromImage(image)
+        image = image.scaled(size, _KEEP_ASPECT, _SMOOTH)
+    return image
 
 
 class FeaturedImageField(QWidget):
@@ -286,14 +298,14 @@ class FeaturedImageField(QWidget):
                 lambda exc: log.warning("featured image %s: %s", media_id, exc),
             )
 
-    def _arrived(self, media_id: int, got: tuple[Any, bytes] | None) -> None:
+    def _arrived(self, media_id: int, got: tuple[Any, QImage] | None) -> None:
         if got is None:
             self._names[media_id] = "(image missing from the library)"
             self._thumbs[media_id] = QPixmap()
         else:
-            ref, data = got
+            ref, image = got
             self._names[media_id] = ref.filename
-            self._thumbs[media_id] = thumbnail(data)
+            self._thumbs[media_id] = QPixmap.fromImage(image)
             while len(self._thumbs) > _CACHE_SIZE:
                 self._thumbs.popitem(last=False)
         if media_id != self._media_id:
