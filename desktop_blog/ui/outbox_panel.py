@@ -9,11 +9,12 @@ coalesced into one more after it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +29,9 @@ from PySide6.QtWidgets import (
 
 #: Finished jobs still listed (the newest), so the user sees what just went out.
 RECENT_FINISHED = 20
+#: New rows added to the table per turn of the event loop: a hundred jobs written at once took
+#: the window's thread 20-40 ms to add (*measured*, with the sync worker busy), a stall.
+ROWS_PER_TURN = 25
 
 OPERATION_LABELS = {
     "publish": "Publish",
@@ -78,27 +82,26 @@ class OutboxSnapshot:
 
 
 def read_outbox(library: Any) -> OutboxSnapshot:
-    """The panel's rows (runs on the database worker)."""
+    """The panel's rows (runs on the database worker).
+
+    Plain columns, not ORM objects (an object and a deep copy of its payload per job): while
+    the sync worker runs this is read every `publishing_ui.OUTBOX_REFRESH_MS`, with a hundred
+    jobs open, and the database worker's time in Python is time the window's thread may wait
+    for the GIL (*measured*, perf probes on the GIL: up to 19 ms while the worker read rows)."""
     from sqlalchemy import select
 
     from desktop_blog.core import outbox
-    from desktop_blog.core.models import Blog, OutboxJob, Post
 
+    open_jobs, recent_jobs, posts, blogs_table = _statements()
     with library.session() as session:
-        jobs = outbox.list_jobs(session)
-        recent_ids = session.scalars(
-            select(OutboxJob.id)
-            .where(OutboxJob.state.in_((outbox.DONE, outbox.CANCELLED)))
-            .order_by(OutboxJob.id.desc())
-            .limit(RECENT_FINISHED)
-        ).all()
-        jobs += [outbox.get_job(session, job_id) for job_id in recent_ids]
-        jobs.sort(key=lambda j: j.id)
+        open_rows = session.execute(open_jobs).all()
+        recent = session.execute(recent_jobs).all()
+        jobs = sorted({j.id: j for j in (*open_rows, *recent)}.values(), key=lambda j: j.id)
         post_ids = {j.post_id for j in jobs if j.post_id is not None}
         titles = dict(
-            session.execute(select(Post.id, Post.title).where(Post.id.in_(post_ids))).all()
+            session.execute(select(posts.c.id, posts.c.title).where(posts.c.id.in_(post_ids))).all()
         )
-        blogs = dict(session.execute(select(Blog.id, Blog.name)).all())
+        blogs = dict(session.execute(select(blogs_table.c.id, blogs_table.c.name)).all())
         counts = outbox.counts(session)
     rows = []
     for job in jobs:
@@ -106,6 +109,7 @@ def read_outbox(library: Any) -> OutboxSnapshot:
             title = "(a deleted post)"
         else:
             title = titles.get(job.post_id) or "(untitled)"
+        payload = job.payload or {}
         rows.append(
             OutboxRow(
                 job_id=job.id,
@@ -113,14 +117,44 @@ def read_outbox(library: Any) -> OutboxSnapshot:
                 post_title=title,
                 blog_name=blogs.get(job.blog_id, "?"),
                 operation=job.operation,
-                status=str(job.payload.get("status") or ""),
+                status=str(payload.get("status") or ""),
                 state=job.state,
                 attempts=job.attempts,
-                message=job.last_error or _result_text(job.payload),
+                message=job.last_error or _result_text(payload),
                 next_attempt_at=job.next_attempt_at,
             )
         )
     return OutboxSnapshot(rows, counts)
+
+
+@functools.cache
+def _statements() -> tuple[Any, Any, Any, Any]:
+    """The statements `read_outbox` runs, built once (building one costs more than running it)."""
+    from sqlalchemy import select
+
+    from desktop_blog.core import outbox
+    from desktop_blog.core.models import Blog, OutboxJob, Post
+
+    jobs = OutboxJob.__table__
+    columns = select(
+        jobs.c.id,
+        jobs.c.blog_id,
+        jobs.c.post_id,
+        jobs.c.operation,
+        jobs.c.payload,
+        jobs.c.state,
+        jobs.c.attempts,
+        jobs.c.last_error,
+        jobs.c.next_attempt_at,
+    )
+    # as `outbox.list_jobs` lists them for the UI: the open ones, oldest first, at most 500
+    open_jobs = columns.where(jobs.c.state.in_(outbox.OPEN_STATES)).order_by(jobs.c.id).limit(500)
+    recent = (
+        columns.where(jobs.c.state.in_((outbox.DONE, outbox.CANCELLED)))
+        .order_by(jobs.c.id.desc())
+        .limit(RECENT_FINISHED)
+    )
+    return open_jobs, recent, Post.__table__, Blog.__table__
 
 
 def _result_text(payload: dict) -> str:
@@ -163,20 +197,29 @@ class OutboxModel(QStandardItemModel):
         self.rows: list[OutboxRow] = []
         self._texts: list[tuple[str, ...]] = []
 
-    def set_rows(self, rows: list[OutboxRow]) -> None:
+    def set_rows(self, rows: list[OutboxRow], max_new: int | None = None) -> tuple[bool, bool]:
+        """Show these rows, adding at most `max_new` new ones (the rest wait for the next call).
+        Returns (sized, done): sized when a row came or went or a cell the table sizes its
+        columns by (all but the last) changed; done when every row is shown."""
         now = datetime.now(UTC)
         keep = {r.job_id for r in rows}
+        sized = False
         for r in range(len(self.rows) - 1, -1, -1):
             if self.rows[r].job_id not in keep:
                 self.removeRow(r)
                 del self.rows[r]
                 del self._texts[r]
+                sized = True
         # What is left is in id order, as the new rows are: each new row either is the model's
         # row at its place, or is new and goes there.
+        added = 0
         for i, row in enumerate(rows):
             texts = (row.post_title, row.blog_name, action_label(row), state_label(row, now))
             texts += (row.message,)
             if i >= len(self.rows) or self.rows[i].job_id != row.job_id:
+                if max_new is not None and added >= max_new:
+                    return sized, False
+                added += 1
                 items = []
                 for text in texts:
                     item = QStandardItem(text)
@@ -188,6 +231,7 @@ class OutboxModel(QStandardItemModel):
                 self.insertRow(i, items)
                 self.rows.insert(i, row)
                 self._texts.insert(i, texts)
+                sized = True
                 continue
             old = self._texts[i]
             for c, text in enumerate(texts):
@@ -195,8 +239,10 @@ class OutboxModel(QStandardItemModel):
                     item = self.item(i, c)
                     item.setText(text)
                     item.setToolTip(text)
+                    sized = sized or c < len(COLUMNS) - 1
             self.rows[i] = row
             self._texts[i] = texts
+        return sized, True
 
 
 class OutboxPanel(QWidget):
@@ -259,6 +305,7 @@ class OutboxPanel(QWidget):
 
         self.rows: list[OutboxRow] = []
         self.snapshot: OutboxSnapshot | None = None
+        self._filling = False  # rows of the snapshot wait for the next turn of the event loop
         self.retry_button.clicked.connect(lambda: self._emit_for_selected(self.retryRequested))
         self.cancel_button.clicked.connect(lambda: self._emit_for_selected(self.cancelRequested))
         self.resolve_button.clicked.connect(lambda: self._emit_for_selected(self.resolveRequested))
@@ -270,23 +317,38 @@ class OutboxPanel(QWidget):
     # --- showing ------------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: OutboxSnapshot) -> None:
-        """Show what `read_outbox` read, keeping the selected job selected."""
-        selected = self.selected_job_id()
+        """Show what `read_outbox` read, keeping the selected job selected. Many new rows are
+        added `ROWS_PER_TURN` at a time, in later turns of the event loop (`rows` is what the
+        table shows so far); `refreshed` is emitted once all are shown."""
         self.snapshot = snapshot
-        self.rows = list(snapshot.rows)
-        self.model.set_rows(self.rows)
-        # the model is C++: sizing from contents calls no Python
-        header = self.table.horizontalHeader()
-        for col in range(len(COLUMNS) - 1):
-            self.table.resizeColumnToContents(col)
-            header.resizeSection(col, min(header.sectionSize(col) + 12, 340))
+        if not self._filling:
+            self._show_next()
+
+    def _show_next(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        selected = self.selected_job_id()
+        # the model is C++: sizing from contents calls no Python, but measures the rows' text:
+        # only when that may have changed (while jobs go out, most reloads change one cell)
+        sized, done = self.model.set_rows(list(snapshot.rows), ROWS_PER_TURN)
+        self.rows = list(self.model.rows)
+        if sized:
+            header = self.table.horizontalHeader()
+            for col in range(len(COLUMNS) - 1):
+                self.table.resizeColumnToContents(col)
+                header.resizeSection(col, min(header.sectionSize(col) + 12, 340))
         if selected is not None:
             self.select_job(selected)
         if selected is None or selected not in {r.job_id for r in self.rows}:
             self._select_first_needing_user()
         self.summary.setText(summary_text(snapshot))
         self._update_buttons()
-        self.refreshed.emit(snapshot)
+        self._filling = not done
+        if done:
+            self.refreshed.emit(snapshot)
+        else:  # the newest snapshot by then goes on
+            QTimer.singleShot(0, self, self._show_next)  # not after the panel is gone
 
     def _select_first_needing_user(self) -> None:
         for r, row in enumerate(self.rows):
