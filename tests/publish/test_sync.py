@@ -694,3 +694,40 @@ def test_an_update_of_only_the_excerpt_is_sent_and_an_unchanged_one_is_not(lib, 
     assert [o.state for o in engine.run_outbox().ran] == ["done"]
     assert fake.posts[remote["id"]]["excerpt"] == "New summary."
     assert fake.posts[remote["id"]]["content"] == "<p>Body.</p>"
+
+
+def test_over_xml_rpc_a_page_gets_its_featured_image_and_a_pulled_one_is_kept(lib, fake, client):
+    from desktop_blog.publish.xmlrpc import XmlRpcConnector
+
+    with lib.session() as s:
+        row = Blog(name="Old", kind="xmlrpc", url="http://blog.test", username="admin")
+        row.api_url = "http://blog.test/xmlrpc.php"
+        s.add(row)
+        s.commit()
+        blog_id = row.id
+        cover = media.store_image(s, png(7, 5, 33), "xml-cover.png")
+        page = library.create_post(s, "About, over XML-RPC", "Us.\n", kind="page")
+        library.update_post(s, page.id, featured_media_id=cover.id)
+        s.commit()
+    engine = SyncEngine(
+        lib,
+        lambda account: XmlRpcConnector(client, account.api_url, fake.username, fake.app_password),
+    )
+    request(lib, publishing.request_publish, page.id, blog_id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    [remote] = [p for p in fake.posts.values() if p["title"] == "About, over XML-RPC"]
+    [item] = [m for m in fake.media.values() if m["file"] == "xml-cover.png"]
+    assert (remote["type"], remote["featured_media"]) == ("page", item["id"])
+
+    theirs = _server_image(fake)
+    made = fake.add_post(title="Theirs", content="<p>There.</p>", featured_media=theirs)
+    engine.pull_posts(blog_id)
+    with lib.session() as s:
+        pulled = s.scalars(select(Post).where(Post.remote_id == str(made["id"]))).one()
+        assert pulled.remote_featured_id == str(theirs)
+        library.update_post(s, pulled.id, body="There, and here.\n")
+        s.commit()
+    request(lib, publishing.request_update, pulled.id)
+    assert [o.state for o in engine.run_outbox().ran] == ["done"]
+    assert fake.posts[made["id"]]["featured_media"] == theirs
+    assert "and here" in fake.posts[made["id"]]["content"]
