@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,37 @@ log = logging.getLogger(__name__)
 
 #: Seconds between runs when nothing wakes the worker (pulls are not periodic: only the outbox).
 IDLE_POLL = 60.0
+
+
+#: CPU time (s) the worker may spend running SQL before it lets the window's thread have the GIL.
+YIELD_EVERY_CPU = 0.005
+#: How long (s) it then sleeps: enough for a waiting thread to wake and take the GIL.
+YIELD_FOR = 0.0003
+
+
+class _GilYield:
+    """A SQLAlchemy ``before_cursor_execute`` hook that makes the worker thread really let go
+    of the GIL after every `YIELD_EVERY_CPU` of its CPU time (counted from its last yield).
+
+    *Measured* (perf uprobes on CPython's take_gil/drop_gil, on the publish benchmark): a
+    thread running SQLite lets go of the GIL and takes it back every few microseconds, for
+    each row; the window's thread, woken each time, mostly finds it taken again, and its
+    5 ms wait for a forced switch starts over. It waited up to 19 ms at a time, and while a pull
+    stored posts, ticks of the window's timer were 40-58 ms apart. A short sleep hands the GIL
+    over for sure. CPU time, not wall time: waiting for the server is not counted, so a job's
+    first statement after a request does not sleep."""
+
+    def __init__(self) -> None:
+        self.thread: int | None = None
+        self._cpu = 0.0
+
+    def __call__(self, *_args: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
+        cpu = time.thread_time()
+        if cpu - self._cpu >= YIELD_EVERY_CPU:
+            time.sleep(YIELD_FOR)
+            self._cpu = time.thread_time()
 
 
 def _freeze_after_full_collection(phase: str, info: dict[str, Any]) -> None:
@@ -75,6 +107,8 @@ class SyncWorker(QObject):
         self._froze = False
         self._client: Any | None = None
         self.engine: Any | None = None
+        #: the `_GilYield` hook on the library's engine while the thread runs
+        self.gil_yield: _GilYield | None = None
 
     # --- control, from the GUI thread ---------------------------------------------------------
 
@@ -201,6 +235,7 @@ class SyncWorker(QObject):
         except Exception:
             log.exception("the sync worker could not start")
             return
+        hooked = self._hook_gil_yield()
         try:
             while not self._stop.is_set():
                 self._wake.clear()
@@ -211,10 +246,33 @@ class SyncWorker(QObject):
                 if timeout > 0:
                     self._wake.wait(timeout)
         finally:
+            if hooked is not None:
+                hooked()
             try:
                 self._client.close()
             except Exception:  # noqa: BLE001 - closing on the way out
                 pass
+
+    def _hook_gil_yield(self) -> Callable[[], None] | None:
+        """Hook `_GilYield` into the library's engine for this thread; returns the unhook."""
+        engine = getattr(self.library, "engine", None)
+        if engine is None:  # a stand-in library (tests)
+            return None
+        from sqlalchemy import event
+
+        hook = _GilYield()
+        hook.thread = threading.get_ident()
+        event.listen(engine, "before_cursor_execute", hook)
+        self.gil_yield = hook
+
+        def unhook() -> None:
+            self.gil_yield = None
+            try:
+                event.remove(engine, "before_cursor_execute", hook)
+            except Exception:  # noqa: BLE001 - the engine is gone with the library
+                pass
+
+        return unhook
 
     def _cycle(self) -> float | None:
         """One pass: requested pulls, then every blog's due jobs. Returns seconds until a job
