@@ -196,11 +196,20 @@ class OutboxModel(QStandardItemModel):
         self.setHorizontalHeaderLabels(list(COLUMNS))
         self.rows: list[OutboxRow] = []
         self._texts: list[tuple[str, ...]] = []
+        # the longest text of each sized column at the last sizing, in characters
+        self._widest = [-1] * (len(COLUMNS) - 1)
+
+    def mark_sized(self) -> None:
+        """The columns were just sized to the rows' texts."""
+        self._widest = [
+            max((len(t[c]) for t in self._texts), default=0) for c in range(len(COLUMNS) - 1)
+        ]
 
     def set_rows(self, rows: list[OutboxRow], max_new: int | None = None) -> tuple[bool, bool]:
         """Show these rows, adding at most `max_new` new ones (the rest wait for the next call).
-        Returns (sized, done): sized when a row came or went or a cell the table sizes its
-        columns by (all but the last) changed; done when every row is shown."""
+        Returns (sized, done): sized when a cell the table sizes its columns by (all but the
+        last) came or changed and is longer than any was at the last `mark_sized`; done when
+        every row is shown."""
         now = datetime.now(UTC)
         keep = {r.job_id for r in rows}
         sized = False
@@ -209,7 +218,6 @@ class OutboxModel(QStandardItemModel):
                 self.removeRow(r)
                 del self.rows[r]
                 del self._texts[r]
-                sized = True
         # What is left is in id order, as the new rows are: each new row either is the model's
         # row at its place, or is new and goes there.
         added = 0
@@ -231,7 +239,7 @@ class OutboxModel(QStandardItemModel):
                 self.insertRow(i, items)
                 self.rows.insert(i, row)
                 self._texts.insert(i, texts)
-                sized = True
+                sized = sized or any(len(t) > w for t, w in zip(texts, self._widest, strict=False))
                 continue
             old = self._texts[i]
             for c, text in enumerate(texts):
@@ -239,7 +247,7 @@ class OutboxModel(QStandardItemModel):
                     item = self.item(i, c)
                     item.setText(text)
                     item.setToolTip(text)
-                    sized = sized or c < len(COLUMNS) - 1
+                    sized = sized or (c < len(self._widest) and len(text) > self._widest[c])
             self.rows[i] = row
             self._texts[i] = texts
         return sized, True
@@ -329,8 +337,9 @@ class OutboxPanel(QWidget):
         if snapshot is None:
             return
         selected = self.selected_job_id()
-        # the model is C++: sizing from contents calls no Python, but measures the rows' text:
-        # only when that may have changed (while jobs go out, most reloads change one cell)
+        # The model is C++: sizing from contents calls no Python, but measures the rows' text
+        # (most of a reload's time, *measured*): only when a longer text came. Columns do not
+        # shrink when rows go (jobs finish) until a longer text comes.
         sized, done = self.model.set_rows(list(snapshot.rows), ROWS_PER_TURN)
         self.rows = list(self.model.rows)
         if sized:
@@ -338,6 +347,7 @@ class OutboxPanel(QWidget):
             for col in range(len(COLUMNS) - 1):
                 self.table.resizeColumnToContents(col)
                 header.resizeSection(col, min(header.sectionSize(col) + 12, 340))
+            self.model.mark_sized()
         if selected is not None:
             self.select_job(selected)
         if selected is None or selected not in {r.job_id for r in self.rows}:
