@@ -37,28 +37,32 @@ YIELD_FOR = 0.0003
 
 
 class _GilYield:
-    """A SQLAlchemy ``before_cursor_execute`` hook that makes the worker thread really let go
-    of the GIL after every `YIELD_EVERY_CPU` of its CPU time (counted from its last yield).
+    """A SQLAlchemy ``before_cursor_execute`` hook: a thread other than the window's really
+    lets go of the GIL after every `YIELD_EVERY_CPU` of its CPU time (from its last yield).
 
     *Measured* (perf uprobes on CPython's take_gil/drop_gil, on the publish benchmark): a
     thread running SQLite lets go of the GIL and takes it back every few microseconds, for
     each row; the window's thread, woken each time, mostly finds it taken again, and its
-    5 ms wait for a forced switch starts over. It waited up to 19 ms at a time, and while a pull
-    stored posts, ticks of the window's timer were 40-58 ms apart. A short sleep hands the GIL
-    over for sure. CPU time, not wall time: waiting for the server is not counted, so a job's
-    first statement after a request does not sleep."""
+    5 ms wait for a forced switch starts over. It waited up to 19 ms at a time (the database
+    worker reading rows), and while a pull stored posts, ticks of the window's timer were 40-58
+    ms apart (the sync worker). A short sleep hands the GIL over for sure. CPU time, not wall
+    time: waiting for the server is not counted, so a job's first statement after a request
+    does not sleep. The window's own thread never sleeps here."""
 
-    def __init__(self) -> None:
-        self.thread: int | None = None
-        self._cpu = 0.0
+    def __init__(self, gui_thread: int) -> None:
+        self.gui_thread = gui_thread
+        self._last = threading.local()  # each thread's CPU time at its last yield
 
     def __call__(self, *_args: Any) -> None:
-        if threading.get_ident() != self.thread:
+        if threading.get_ident() == self.gui_thread:
             return
         cpu = time.thread_time()
-        if cpu - self._cpu >= YIELD_EVERY_CPU:
+        last = getattr(self._last, "cpu", None)
+        if last is None:
+            self._last.cpu = cpu
+        elif cpu - last >= YIELD_EVERY_CPU:
             time.sleep(YIELD_FOR)
-            self._cpu = time.thread_time()
+            self._last.cpu = time.thread_time()
 
 
 def _freeze_after_full_collection(phase: str, info: dict[str, Any]) -> None:
@@ -109,6 +113,7 @@ class SyncWorker(QObject):
         self.engine: Any | None = None
         #: the `_GilYield` hook on the library's engine while the thread runs
         self.gil_yield: _GilYield | None = None
+        self._gui_thread = threading.get_ident()  # set again by `start`
 
     # --- control, from the GUI thread ---------------------------------------------------------
 
@@ -125,6 +130,7 @@ class SyncWorker(QObject):
         # and when a run starts (`_freeze_young`): otherwise the first full collection of a run
         # walked it all, 35-51 ms (*measured*, on the database worker). Only objects that are
         # alive then are frozen; those that become cyclic garbage later wait for `stop`.
+        self._gui_thread = threading.get_ident()
         gc.freeze()
         if _freeze_after_full_collection not in gc.callbacks:
             gc.callbacks.append(_freeze_after_full_collection)
@@ -254,14 +260,14 @@ class SyncWorker(QObject):
                 pass
 
     def _hook_gil_yield(self) -> Callable[[], None] | None:
-        """Hook `_GilYield` into the library's engine for this thread; returns the unhook."""
+        """Hook `_GilYield` into the library's engine (for this thread, the database worker's
+        and any other but the window's) while this thread runs; returns the unhook."""
         engine = getattr(self.library, "engine", None)
         if engine is None:  # a stand-in library (tests)
             return None
         from sqlalchemy import event
 
-        hook = _GilYield()
-        hook.thread = threading.get_ident()
+        hook = _GilYield(self._gui_thread)
         event.listen(engine, "before_cursor_execute", hook)
         self.gil_yield = hook
 

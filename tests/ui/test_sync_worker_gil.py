@@ -5,30 +5,29 @@ from __future__ import annotations
 import threading
 
 
-def test_the_yield_hook_sleeps_after_enough_cpu_time_on_its_thread_only(monkeypatch) -> None:
+def test_the_yield_hook_sleeps_after_enough_cpu_time_off_the_window_thread(monkeypatch) -> None:
     from desktop_blog.ui import sync_worker
 
     cpu = [10.0]
     slept: list[float] = []
     monkeypatch.setattr(sync_worker.time, "thread_time", lambda: cpu[0])
     monkeypatch.setattr(sync_worker.time, "sleep", slept.append)
-    hook = sync_worker._GilYield()
-    hook()  # not hooked to a thread yet: nothing
+    hook = sync_worker._GilYield(gui_thread=threading.get_ident())
+    cpu[0] += 10 * sync_worker.YIELD_EVERY_CPU
+    hook()  # the window's thread: never
     assert slept == []
-    hook.thread = threading.get_ident()
-    hook()  # the first statement after the start: the CPU time since 0 counts
+
+    def statements(times: list[float]) -> None:
+        for t in times:
+            cpu[0] = t
+            hook()
+
+    every = sync_worker.YIELD_EVERY_CPU
+    worker = threading.Thread(target=statements, args=([20.0, 20 + every / 2, 20 + every * 1.5],))
+    worker.start()
+    worker.join()
+    # the first statement sets the mark; half the CPU time later, nothing; past it, a sleep
     assert slept == [sync_worker.YIELD_FOR]
-    cpu[0] += sync_worker.YIELD_EVERY_CPU / 2
-    hook()
-    assert len(slept) == 1
-    cpu[0] += sync_worker.YIELD_EVERY_CPU
-    hook()
-    assert len(slept) == 2
-    cpu[0] += 2 * sync_worker.YIELD_EVERY_CPU
-    other = threading.Thread(target=hook)  # another thread's statements are not its business
-    other.start()
-    other.join()
-    assert len(slept) == 2
 
 
 def test_the_hook_is_on_the_library_engine_while_the_worker_runs(tmp_path, qtbot) -> None:
