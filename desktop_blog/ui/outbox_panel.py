@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 #: Finished jobs still listed (the newest), so the user sees what just went out.
 RECENT_FINISHED = 20
 #: New rows added to the table per turn of the event loop: a hundred jobs written at once took
-#: the window's thread 20-40 ms to add (*measured*, with the sync worker busy), a stall.
-ROWS_PER_TURN = 25
+#: the window's thread 20-40 ms to add, 25 at a time still 10-14 ms (*measured*, with the sync
+#: worker busy).
+ROWS_PER_TURN = 10
 
 OPERATION_LABELS = {
     "publish": "Publish",
