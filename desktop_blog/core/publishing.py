@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Integer, String, bindparam, case, func, literal, select, union_all, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.util import identity_key
 
@@ -38,6 +39,7 @@ from .models import (
     Category,
     Media,
     MediaUpload,
+    OutboxJob,
     Post,
     Tag,
     UTCDateTime,
@@ -393,14 +395,44 @@ def media_for_blog_many(
     }
 
 
+_MEDIA_BYTES = select(Media.data).where(Media.uuid == bindparam("uuid")).limit(1)
+
+
 def media_bytes(session: Session, uuid: str) -> bytes | None:
-    return session.scalars(select(Media.data).where(Media.uuid == uuid)).first()
+    return session.scalars(_MEDIA_BYTES, {"uuid": uuid}).first()
+
+
+def _next_body_statement():
+    j = OutboxJob.__table__.c
+    p = Post.__table__.c
+    return (
+        select(p.body)
+        .join_from(OutboxJob.__table__, Post.__table__, p.id == j.post_id)
+        .where(
+            j.state == outbox.PENDING,
+            j.blog_id == bindparam("blog_id"),
+            j.id > bindparam("after"),
+            j.operation.in_((PUBLISH, UPDATE)),
+        )
+        .order_by(j.id)
+        .limit(1)
+    )
+
+
+_NEXT_BODY = _next_body_statement()
+
+
+def body_of_next_job(session: Session, blog_id: int, after_job_id: int) -> str | None:
+    """The text of the post the blog's next waiting publish or update job (after
+    `after_job_id`) will send, if there is one: the worker renders it ahead, while it waits for
+    the blog. A guess: the job may not run next, or the text may change before it does."""
+    return session.scalars(_NEXT_BODY, {"blog_id": blog_id, "after": after_job_id}).first()
 
 
 def record_media_upload(
     session: Session, blog_id: int, uuid: str, remote_id: int, remote_url: str
 ) -> None:
-    """The blog's id and URL for an uploaded image (two statements at most, no ORM objects)."""
+    """The blog's id and URL for an uploaded image (one statement, no ORM objects)."""
     session.flush()
     params = {
         "b_uuid": uuid,
@@ -409,24 +441,19 @@ def record_media_upload(
         "b_url": remote_url,
         "b_now": utcnow(),
     }
-    if not session.execute(_UPLOAD_UPDATE, params).rowcount:
-        session.execute(_UPLOAD_INSERT, params)
+    session.execute(_UPLOAD, params)
     for loaded in list(session.identity_map.values()):  # objects of this session read it anew
         if isinstance(loaded, MediaUpload) and loaded.blog_id == blog_id:
             session.expire(loaded)
 
 
-def _upload_statements():
+def _upload_statement():
+    """One upsert (SQLite's ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``): the upload of an
+    image to a blog, new or replacing the one recorded."""
     m = Media.__table__.c
     u = MediaUpload.__table__
-    media_id = select(m.id).where(m.uuid == bindparam("b_uuid")).scalar_subquery()
     when = bindparam("b_now", type_=UTCDateTime())
-    changed = (
-        update(u)
-        .where(u.c.media_id == media_id, u.c.blog_id == bindparam("b_blog"))
-        .values(remote_id=bindparam("b_rid"), remote_url=bindparam("b_url"), uploaded_at=when)
-    )
-    added = u.insert().from_select(
+    insert = sqlite_insert(u).from_select(
         ["media_id", "blog_id", "remote_id", "remote_url", "uploaded_at"],
         select(
             m.id,
@@ -434,12 +461,19 @@ def _upload_statements():
             bindparam("b_rid", type_=String()),
             bindparam("b_url", type_=String()),
             when,
-        ).where(m.uuid == bindparam("b_uuid")),
+        ).where(m.uuid == bindparam("b_uuid")),  # a WHERE, as SQLite's upsert after SELECT needs
     )
-    return changed, added
+    return insert.on_conflict_do_update(
+        index_elements=[u.c.media_id, u.c.blog_id],
+        set_={
+            "remote_id": insert.excluded.remote_id,
+            "remote_url": insert.excluded.remote_url,
+            "uploaded_at": insert.excluded.uploaded_at,
+        },
+    )
 
 
-_UPLOAD_UPDATE, _UPLOAD_INSERT = _upload_statements()
+_UPLOAD = _upload_statement()
 
 
 def record_term(
@@ -784,6 +818,7 @@ __all__ = [
     "get_blog_account",
     "list_blog_accounts",
     "load_for_publish",
+    "body_of_next_job",
     "media_bytes",
     "media_for_blog",
     "media_for_blog_many",

@@ -51,8 +51,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +61,7 @@ from ..core.db import Library
 from ..core.models import utcnow
 from ..core.publishing import BlogAccount, PostForPublish
 from ..render.markdown import render_html
+from . import gil
 from .base import (
     COMMENT_STATUSES,
     ONE_SECOND,
@@ -227,6 +228,10 @@ class _Prepared:
     data: dict[str, bytes | None] = field(default_factory=dict)
 
 
+#: How many texts rendered ahead are kept for their jobs.
+_AHEAD_KEPT = 2
+
+
 class SyncEngine:
     """Runs outbox jobs and pulls blogs. One engine per worker thread; connectors are cached per
     blog (call `forget_connectors()` after a blog's password changes).
@@ -253,6 +258,9 @@ class SyncEngine:
         #: the running publish job's images, read with it (only this thread uses it)
         self._media: dict[str, publishing.MediaForUpload] = {}
         self._data: dict[str, bytes | None] = {}
+        #: texts of coming jobs and their HTML on the way (see `_render_ahead`)
+        self._ahead: dict[str, Future[str]] = {}
+        self._ahead_pool: ThreadPoolExecutor | None = None
         if recover:
             with library.session() as session:
                 n = outbox.recover_interrupted(session)
@@ -298,6 +306,8 @@ class SyncEngine:
                 if job is None:
                     break
                 prepared = self._prepare(session, job)
+                if prepared is not None:
+                    self._render_ahead(publishing.body_of_next_job(session, job.blog_id, job.id))
                 session.commit()
             outcome = self._run(job, prepared)
             report.ran.append(outcome)
@@ -621,10 +631,37 @@ class SyncEngine:
             html = _MEDIA_IN_HTML.sub(lambda m: urls[m.group(1).lower()], html)
         return _same_text(remote.content_html, html)
 
+    def _render_ahead(self, body: str | None) -> None:
+        """Render the next job's text on a thread of its own while this job waits for the blog
+        (its requests let go of the GIL): publishing many posts, each then finds its HTML made.
+        Only a guess (`publishing.body_of_next_job`): HTML for another text is not used."""
+        if body is None or body in self._ahead:
+            return
+        if self._ahead_pool is None:
+            self._ahead_pool = ThreadPoolExecutor(1, thread_name_prefix="render-ahead")
+        while len(self._ahead) >= _AHEAD_KEPT:  # guesses that did not come true
+            self._ahead.pop(next(iter(self._ahead))).cancel()
+        self._ahead[body] = self._ahead_pool.submit(render_html, body)
+
+    def _rendered(self, body: str) -> str:
+        ahead = self._ahead.pop(body, None)
+        if ahead is not None:
+            try:
+                return ahead.result()
+            except Exception:  # noqa: BLE001 - rendered again below, where it is reported
+                log.debug("rendering ahead failed", exc_info=True)
+        return render_html(body)
+
+    def close(self) -> None:
+        """Stop the render-ahead thread (the engine can still be used: it starts again)."""
+        pool, self._ahead_pool, self._ahead = self._ahead_pool, None, {}
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def prepare_html(self, conn: Connector, blog_id: int, body: str) -> str:
         """The renderer's HTML for `body`, with its library images uploaded to the blog (once)
         and their `dbmedia:` URLs replaced by the blog's URLs."""
-        html = render_html(body)
+        html = self._rendered(body)
         urls: dict[str, str] = {}
         for uuid in dict.fromkeys(m.lower() for m in _MEDIA_IN_HTML.findall(html)):
             urls[uuid] = self._ensure_media(conn, blog_id, uuid)[1]
@@ -847,13 +884,13 @@ class SyncEngine:
                 session, blog_id, (r.featured_media for r in remotes if r.featured_media)
             )
         # HTML to Markdown before the write transaction (it is most of the work, and a long
-        # transaction would hold back the app's own writes); the GIL is let go between posts,
-        # so the window's thread gets it at once when it waits for it.
+        # transaction would hold back the app's own writes); the GIL is handed over between
+        # posts now and then (`gil.yield_if_due`), so the window's thread gets it.
         markdown: dict[int, str] = {}
         for remote in remotes:
             if remote.status != "trash":
                 markdown[remote.id] = html_to_markdown(remote.content_html)
-                time.sleep(0)
+                gil.yield_if_due()
         with self.library.session() as session:
             for remote in remotes:
                 if remote.status == "trash":

@@ -18,11 +18,12 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+
+from desktop_blog.publish import gil
 
 log = logging.getLogger(__name__)
 
@@ -30,39 +31,24 @@ log = logging.getLogger(__name__)
 IDLE_POLL = 60.0
 
 
-#: CPU time (s) the worker may spend running SQL before it lets the window's thread have the GIL.
-YIELD_EVERY_CPU = 0.005
-#: How long (s) it then sleeps: enough for a waiting thread to wake and take the GIL.
-YIELD_FOR = 0.0003
-
-
 class _GilYield:
-    """A SQLAlchemy ``before_cursor_execute`` hook: a thread other than the window's really
-    lets go of the GIL after every `YIELD_EVERY_CPU` of its CPU time (from its last yield).
+    """A SQLAlchemy ``before_cursor_execute`` hook: a thread other than the window's hands the
+    GIL over for real after every `gil.YIELD_EVERY_CPU` of its CPU time (`gil.yield_if_due`).
 
     *Measured* (perf uprobes on CPython's take_gil/drop_gil, on the publish benchmark): a
     thread running SQLite lets go of the GIL and takes it back every few microseconds, for
-    each row; the window's thread, woken each time, mostly finds it taken again, and its
-    5 ms wait for a forced switch starts over. It waited up to 19 ms at a time (the database
-    worker reading rows), and while a pull stored posts, ticks of the window's timer were 40-58
-    ms apart (the sync worker). A short sleep hands the GIL over for sure. CPU time, not wall
-    time: waiting for the server is not counted, so a job's first statement after a request
-    does not sleep. The window's own thread never sleeps here."""
+    each row, and the window's thread mostly loses the race (see `publish/gil.py`): it waited
+    up to 19 ms at a time (the database worker reading rows), and while a pull stored posts,
+    ticks of the window's timer were 40-58 ms apart (the sync worker). CPU time, not wall time:
+    waiting for the server is not counted, so a job's first statement after a request does not
+    sleep. The window's own thread never sleeps here."""
 
     def __init__(self, gui_thread: int) -> None:
         self.gui_thread = gui_thread
-        self._last = threading.local()  # each thread's CPU time at its last yield
 
     def __call__(self, *_args: Any) -> None:
-        if threading.get_ident() == self.gui_thread:
-            return
-        cpu = time.thread_time()
-        last = getattr(self._last, "cpu", None)
-        if last is None:
-            self._last.cpu = cpu
-        elif cpu - last >= YIELD_EVERY_CPU:
-            time.sleep(YIELD_FOR)
-            self._last.cpu = time.thread_time()
+        if threading.get_ident() != self.gui_thread:
+            gil.yield_if_due()
 
 
 def _freeze_after_full_collection(phase: str, info: dict[str, Any]) -> None:
@@ -254,6 +240,7 @@ class SyncWorker(QObject):
         finally:
             if hooked is not None:
                 hooked()
+            self.engine.close()
             try:
                 self._client.close()
             except Exception:  # noqa: BLE001 - closing on the way out

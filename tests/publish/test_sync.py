@@ -731,3 +731,49 @@ def test_over_xml_rpc_a_page_gets_its_featured_image_and_a_pulled_one_is_kept(li
     assert [o.state for o in engine.run_outbox().ran] == ["done"]
     assert fake.posts[made["id"]]["featured_media"] == theirs
     assert "and here" in fake.posts[made["id"]]["content"]
+
+
+def test_the_next_posts_html_is_rendered_ahead_and_a_stale_guess_is_not_sent(
+    lib, fake, engine, blog, monkeypatch
+):
+    import threading
+
+    from desktop_blog.publish import sync
+
+    rendered_on: list[str] = []
+
+    def counting(body: str) -> str:
+        rendered_on.append(threading.current_thread().name)
+        return render_html(body)
+
+    monkeypatch.setattr(sync, "render_html", counting)
+    ids = [new_post(lib, f"Ahead {n}", f"Post number *{n}*.\n") for n in range(4)]
+    for post_id in ids:
+        request(lib, publishing.request_publish, post_id, blog)
+    # a guess made before the last post was edited: its HTML must not be sent
+    engine._render_ahead("Post number *3*.\n")
+    with lib.session() as s:
+        library.update_post(s, ids[3], body="Post number *3*, edited.\n")
+        s.commit()
+    assert [o.state for o in engine.run_outbox().ran] == ["done"] * 4
+    sent = {p["title"]: p["content"] for p in fake_posts(fake)}
+    for n in range(3):
+        assert sent[f"Ahead {n}"].startswith(render_html(f"Post number *{n}*.\n"))
+    assert sent["Ahead 3"].startswith(render_html("Post number *3*, edited.\n"))
+    # posts 1 to 3 were rendered while the one before them waited for the blog
+    assert sum(name.startswith("render-ahead") for name in rendered_on) >= 3
+    engine.close()
+
+
+def test_an_upload_recorded_again_replaces_the_first_record(lib, blog):
+    with lib.session() as s:
+        image = media.store_image(s, png(2, 2, 77), "again.png")
+        publishing.record_media_upload(s, blog, image.uuid, 11, "http://blog.test/a.png")
+        s.commit()
+    with lib.session() as s:
+        publishing.record_media_upload(s, blog, image.uuid, 12, "http://blog.test/b.png")
+        s.commit()
+        found = publishing.media_for_blog(s, blog, image.uuid)
+        assert (found.remote_id, found.remote_url) == (12, "http://blog.test/b.png")
+        other = add_blog(lib, url="http://other.test", name="Other")
+        assert publishing.media_for_blog(s, other, image.uuid).remote_id is None

@@ -6,14 +6,15 @@ import threading
 
 
 def test_the_yield_hook_sleeps_after_enough_cpu_time_off_the_window_thread(monkeypatch) -> None:
+    from desktop_blog.publish import gil
     from desktop_blog.ui import sync_worker
 
     cpu = [10.0]
     slept: list[float] = []
-    monkeypatch.setattr(sync_worker.time, "thread_time", lambda: cpu[0])
-    monkeypatch.setattr(sync_worker.time, "sleep", slept.append)
+    monkeypatch.setattr(gil.time, "thread_time", lambda: cpu[0])
+    monkeypatch.setattr(gil.time, "sleep", slept.append)
     hook = sync_worker._GilYield(gui_thread=threading.get_ident())
-    cpu[0] += 10 * sync_worker.YIELD_EVERY_CPU
+    cpu[0] += 10 * gil.YIELD_EVERY_CPU
     hook()  # the window's thread: never
     assert slept == []
 
@@ -22,12 +23,12 @@ def test_the_yield_hook_sleeps_after_enough_cpu_time_off_the_window_thread(monke
             cpu[0] = t
             hook()
 
-    every = sync_worker.YIELD_EVERY_CPU
+    every = gil.YIELD_EVERY_CPU
     worker = threading.Thread(target=statements, args=([20.0, 20 + every / 2, 20 + every * 1.5],))
     worker.start()
     worker.join()
     # the first statement sets the mark; half the CPU time later, nothing; past it, a sleep
-    assert slept == [sync_worker.YIELD_FOR]
+    assert slept == [gil.YIELD_FOR]
 
 
 def test_the_hook_is_on_the_library_engine_while_the_worker_runs(tmp_path, qtbot) -> None:
