@@ -20,6 +20,7 @@ session has one; they go to the `SecretStore` only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,8 +33,13 @@ log = logging.getLogger(__name__)
 #: Finished jobs refresh the tree at most this often (a pull or a run of 100 jobs): each refresh
 #: reads the library on the database worker and competes with the sync worker for the GIL.
 TREE_REFRESH_MS = 1000
-#: The outbox panel follows the worker's results at most this often.
+#: The outbox panel follows the worker's first results this soon,
 OUTBOX_REFRESH_MS = 250
+#: and then, while the worker goes on sending (a run of many jobs), at most this often: each
+#: reload reads every open job on the database worker, and in the publish benchmark refreshing
+#: four times a second instead of once cost the worker about 1 ms per post (*measured*: 10.1-11.7
+#: against 9.6-9.9 ms). When the worker stops, the panel is read at once.
+OUTBOX_BUSY_REFRESH_MS = 1000
 
 
 class ScheduleDialog(QtWidgets.QDialog):
@@ -107,6 +113,7 @@ class PublishingController(QObject):
         self._outbox_timer.setSingleShot(True)
         self._outbox_timer.setInterval(OUTBOX_REFRESH_MS)
         self._outbox_timer.timeout.connect(self.reload_outbox)
+        self._outbox_read_at = 0.0  # time.monotonic() of the last outbox read
 
         self._make_actions()
         self._make_menus()
@@ -694,6 +701,7 @@ class PublishingController(QObject):
         from .outbox_panel import summary_text
 
         self._loading_outbox = False
+        self._outbox_read_at = time.monotonic()
         if self._outbox_dirty:
             self._outbox_dirty = False
             self.reload_outbox()
@@ -719,8 +727,19 @@ class PublishingController(QObject):
 
     def _on_busy(self, busy: bool) -> None:
         self._busy = busy
-        if not self._outbox_timer.isActive():
-            self._outbox_timer.start()
+        if not busy:  # the run is over: show where it ended now
+            self._outbox_timer.start(0)
+        elif not self._outbox_timer.isActive():
+            self._outbox_timer.start(OUTBOX_REFRESH_MS)
+
+    def _follow_outbox(self) -> None:
+        """A job finished: read the outbox soon, or while a run goes on, once a second."""
+        if self._outbox_timer.isActive():
+            return
+        since = time.monotonic() - self._outbox_read_at
+        self._outbox_timer.start(
+            OUTBOX_BUSY_REFRESH_MS if self._busy and since < 2.0 else OUTBOX_REFRESH_MS
+        )
 
     def _on_job(self, outcome: Any) -> None:
         from desktop_blog.core import outbox
@@ -738,8 +757,7 @@ class PublishingController(QObject):
             self.say(f"Not sent yet, will try again: {outcome.message}", 15000)
         elif outcome.state == outbox.CONFLICT:
             self.offer_conflict(outcome)
-        if not self._outbox_timer.isActive():
-            self._outbox_timer.start()
+        self._follow_outbox()
         if not self._tree_timer.isActive():
             self._tree_timer.start()
         current = self.window.current_post_id()
