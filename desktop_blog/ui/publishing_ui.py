@@ -114,6 +114,7 @@ class PublishingController(QObject):
         self._outbox_timer.setInterval(OUTBOX_REFRESH_MS)
         self._outbox_timer.timeout.connect(self.reload_outbox)
         self._outbox_read_at = 0.0  # time.monotonic() of the last outbox read
+        self._watching_state = False
 
         self._make_actions()
         self._make_menus()
@@ -298,7 +299,16 @@ class PublishingController(QObject):
         worker.busyChanged.connect(self._on_busy, queued)
         self.worker = worker
         worker.start()
+        app = QtWidgets.QApplication.instance()
+        if app is not None and not self._watching_state:
+            self._watching_state = True
+            app.applicationStateChanged.connect(self._on_application_state)
         self.workerStarted.emit()
+
+    def _on_application_state(self, state: Qt.ApplicationState) -> None:
+        # In the background, a full garbage collection's pause is not seen (sync_worker.py).
+        if state != Qt.ApplicationState.ApplicationActive and self.worker is not None:
+            self.worker.collect_frozen()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The window closes its library in its closeEvent: the worker stops first. Should the

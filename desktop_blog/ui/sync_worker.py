@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between runs when nothing wakes the worker (pulls are not periodic: only the outbox).
 IDLE_POLL = 60.0
+#: `collect_frozen` runs at most this often (s).
+COLLECT_FROZEN_EVERY = 600.0
 
 
 class _GilYield:
@@ -95,6 +98,7 @@ class SyncWorker(QObject):
         self._pull_requests: set[int | None] = set()  # None: every blog
         self._thread: threading.Thread | None = None
         self._froze = False
+        self._collected_at = time.monotonic()  # of the last `collect_frozen`
         self._client: Any | None = None
         self.engine: Any | None = None
         #: the `_GilYield` hook on the library's engine while the thread runs
@@ -144,6 +148,21 @@ class SyncWorker(QObject):
         else:  # a request is still in flight: it ends with its timeout; its job is recovered
             log.warning("the sync worker did not stop within %.0f s", timeout)
         return stopped
+
+    def collect_frozen(self, min_interval: float = COLLECT_FROZEN_EVERY) -> bool:
+        """Collect what was frozen (see `start`) and freeze what is left, at most every
+        `min_interval` seconds; True when it did. Frozen objects that became cyclic garbage
+        would otherwise wait for `stop` (the end of the session): the window calls this when
+        it goes to the background, where the pause (a full collection, 100 ms or more) is
+        not seen."""
+        now = time.monotonic()
+        if not self._froze or now - self._collected_at < min_interval:
+            return False
+        self._collected_at = now
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        return True
 
     @property
     def running(self) -> bool:

@@ -57,3 +57,59 @@ def test_the_hook_is_on_the_library_engine_while_the_worker_runs(tmp_path, qtbot
         library.close()
     assert worker.gil_yield is None
     assert not event.contains(library.engine, "before_cursor_execute", hook)
+
+
+def test_frozen_cyclic_garbage_is_collected_when_the_window_goes_to_the_background(
+    tmp_path, qtbot
+) -> None:
+    import gc
+    import weakref
+
+    from PySide6.QtCore import Qt
+
+    from desktop_blog.core import db
+    from desktop_blog.ui.sync_worker import SyncWorker
+
+    class NoSecrets:
+        def get(self, _account):
+            return None
+
+    class Node:
+        pass
+
+    library = db.open_library(tmp_path)
+    worker = SyncWorker(library, NoSecrets(), idle_poll=0.05)
+    try:
+        worker.start()
+        cycle = Node()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        gc.freeze()  # as after a full collection while the worker runs
+        del cycle
+        gc.collect()
+        assert gone() is not None  # frozen: the collector leaves it alone
+        assert not worker.collect_frozen()  # too soon after start
+        assert worker.collect_frozen(min_interval=0)
+        assert gone() is None
+    finally:
+        assert worker.stop()
+        library.close()
+
+    # the publishing controller asks for it when the application leaves the foreground
+    from desktop_blog.ui import publishing_ui
+
+    asked: list[bool] = []
+
+    class Stub:
+        def collect_frozen(self) -> bool:
+            asked.append(True)
+            return True
+
+    controller = type("C", (), {"worker": Stub()})()
+    publishing_ui.PublishingController._on_application_state(
+        controller, Qt.ApplicationState.ApplicationInactive
+    )
+    publishing_ui.PublishingController._on_application_state(
+        controller, Qt.ApplicationState.ApplicationActive
+    )
+    assert asked == [True]
