@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.cli_helpers import run_cli
+
 
 def run(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.pop("DESKTOP_BLOG_HOME", None)
-    env["QT_QPA_PLATFORM"] = "none-such"  # any Qt use would fail loudly
-    return subprocess.run(
-        [sys.executable, "-m", "desktop_blog", "--home", str(home), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_cli(home, *args, stdin=stdin)
 
 
 def test_new_edit_show_list_round_trip(tmp_path: Path):

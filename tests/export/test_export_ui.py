@@ -261,22 +261,11 @@ def test_the_export_dialog_offers_the_open_post_the_folder_and_blogs(
 def test_export_posts_selected_together_in_the_tree(
     qtbot, make_window, home: Path, tmp_path: Path, monkeypatch
 ):
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
+    from tests.ui.window_helpers import ctrl_click
 
     first, second = _library(home, posts=2)
     window = make_window(first)
-    view = window.tree.view
-    index = window.tree.model.index_of(second)
-    view.scrollTo(index)
-    # Ctrl+click adds the second post to the selection; the editor follows the click.
-    QTest.mouseClick(
-        view.viewport(),
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.ControlModifier,
-        view.visualRect(index).center(),
-    )
-    qtbot.waitUntil(lambda: window.current_post_id() == second, timeout=10_000)
+    ctrl_click(qtbot, window, second)  # adds it to the selection; the editor follows the click
     assert sorted(window.tree.selected_post_ids()) == sorted([first, second])
     ctl = controller(window)
     scope = next(c for c in ctl.choices() if "selected" in c.label)

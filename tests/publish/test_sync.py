@@ -455,7 +455,8 @@ def test_stop_event_stops_between_jobs(lib, fake, engine, blog):
     assert [o.state for o in seen] == ["done"] * 3
 
 
-def test_the_same_worker_over_xml_rpc(lib, fake, client):
+def xmlrpc_blog(lib, fake, client) -> tuple[int, SyncEngine]:
+    """The blog "Old" over XML-RPC (the fake's), and an engine that talks to it."""
     from desktop_blog.publish.xmlrpc import XmlRpcConnector
 
     with lib.session() as s:
@@ -464,13 +465,18 @@ def test_the_same_worker_over_xml_rpc(lib, fake, client):
         s.add(row)
         s.commit()
         blog_id = row.id
-        image = media.store_image(s, png(2, 3), "xml.png")
-        s.commit()
 
     def factory(account: publishing.BlogAccount) -> XmlRpcConnector:
         return XmlRpcConnector(client, account.api_url, fake.username, fake.app_password)
 
-    engine = SyncEngine(lib, factory)
+    return blog_id, SyncEngine(lib, factory)
+
+
+def test_the_same_worker_over_xml_rpc(lib, fake, client):
+    blog_id, engine = xmlrpc_blog(lib, fake, client)
+    with lib.session() as s:
+        image = media.store_image(s, png(2, 3), "xml.png")
+        s.commit()
     body = f"Over XML-RPC.\n\n![x]({image.url})\n"
     post_id = new_post(lib, "Legacy", body, tags=["old"], categories=["Archive"])
     request(lib, publishing.request_publish, post_id, blog_id)
@@ -697,22 +703,12 @@ def test_an_update_of_only_the_excerpt_is_sent_and_an_unchanged_one_is_not(lib, 
 
 
 def test_over_xml_rpc_a_page_gets_its_featured_image_and_a_pulled_one_is_kept(lib, fake, client):
-    from desktop_blog.publish.xmlrpc import XmlRpcConnector
-
+    blog_id, engine = xmlrpc_blog(lib, fake, client)
     with lib.session() as s:
-        row = Blog(name="Old", kind="xmlrpc", url="http://blog.test", username="admin")
-        row.api_url = "http://blog.test/xmlrpc.php"
-        s.add(row)
-        s.commit()
-        blog_id = row.id
         cover = media.store_image(s, png(7, 5, 33), "xml-cover.png")
         page = library.create_post(s, "About, over XML-RPC", "Us.\n", kind="page")
         library.update_post(s, page.id, featured_media_id=cover.id)
         s.commit()
-    engine = SyncEngine(
-        lib,
-        lambda account: XmlRpcConnector(client, account.api_url, fake.username, fake.app_password),
-    )
     request(lib, publishing.request_publish, page.id, blog_id)
     assert [o.state for o in engine.run_outbox().ran] == ["done"]
     [remote] = [p for p in fake.posts.values() if p["title"] == "About, over XML-RPC"]

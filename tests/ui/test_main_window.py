@@ -12,7 +12,7 @@ from PySide6 import QtCore
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from window_helpers import answering, stored_ids, stored_post, wait_saved
+from window_helpers import answering, ctrl_click, stored_ids, stored_post, wait_saved
 
 from desktop_blog import __main__ as entry
 from desktop_blog import app
@@ -142,20 +142,6 @@ def test_delete_forever_asks_first(qtbot, window, home):
     # The selection goes to the neighbour that is left, and the editor follows it.
     qtbot.waitUntil(lambda: window.tree.current_post_id() == keep, timeout=3000)
     qtbot.waitUntil(lambda: window.editor_panel.post_id == keep, timeout=3000)
-
-
-def ctrl_click(qtbot, window: MainWindow, post_id: int) -> None:
-    """Add a post to the tree's selection as a user does (Ctrl+click); the editor follows."""
-    view = window.tree.view
-    index = window.tree.model.index_of(post_id)
-    view.scrollTo(index)
-    QTest.mouseClick(
-        view.viewport(),
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.ControlModifier,
-        view.visualRect(index).center(),
-    )
-    qtbot.waitUntil(lambda: window.editor_panel.post_id == post_id, timeout=5000)
 
 
 def in_folder(qtbot, window: MainWindow, ids: list[int], status: str) -> None:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -81,3 +82,17 @@ def answering(qtbot, *, button: str | None = None, text: str | None = None) -> I
     QTimer.singleShot(0, poll)
     yield seen
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+
+
+def ctrl_click(qtbot, window: MainWindow, post_id: int) -> None:
+    """Add a post to the tree's selection as a user does (Ctrl+click); the editor follows."""
+    view = window.tree.view
+    index = window.tree.model.index_of(post_id)
+    view.scrollTo(index)
+    QTest.mouseClick(
+        view.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.ControlModifier,
+        view.visualRect(index).center(),
+    )
+    qtbot.waitUntil(lambda: window.editor_panel.post_id == post_id, timeout=5000)
