@@ -207,24 +207,9 @@ def _trace_stalls(ticks: list[float], after_ms: float = 30) -> None:
     blocks it): a watchdog thread sleeps 2 ms at a time; when it wakes more than `after_ms` late
     it prints the threads' stacks and, per thread, how long each ran and waited for a CPU in
     that gap (Linux schedstat: "ran 0, waitcpu 0" for every thread means they all waited for
-    the GIL or a lock; a large waitcpu, for a CPU). Cyclic-GC pauses over 5 ms are printed too.
-    Found this way: full collections of 110-140 ms (hence `gc.freeze` in the sync worker)."""
-    import gc
+    the GIL or a lock; a large waitcpu, for a CPU). With `_trace_gc` (on whenever tracing is),
+    this found full collections of 110-140 ms (hence `gc.freeze` in the sync worker)."""
     import traceback
-
-    started: dict[int, float] = {}
-
-    def on_gc(phase: str, info: dict) -> None:
-        me = threading.get_ident()
-        if phase == "start":
-            started[me] = time.perf_counter()
-        elif me in started:
-            took = (time.perf_counter() - started.pop(me)) * 1000
-            if took > 5:
-                name = threading.current_thread().name
-                print(f"--- gc gen{info['generation']} {took:.0f} ms in {name}", file=sys.stderr)
-
-    gc.callbacks.append(on_gc)
 
     def sched(tid: int | None, where: str = "/proc/self/task") -> tuple[float, float]:
         try:
