@@ -92,14 +92,16 @@ class JobData:
 
 
 def _data(job: OutboxJob | Row) -> JobData:
-    """The job as plain data, from its object or from a row of its columns."""
+    """The job as plain data, from its object or from a row of its columns (a row's payload
+    was just decoded from JSON for it: only an object's, shared with the session, is copied)."""
+    payload = job.payload or {}
     return JobData(
         id=job.id,
         blog_id=job.blog_id,
         post_id=job.post_id,
         comment_id=job.comment_id,
         operation=job.operation,
-        payload=copy.deepcopy(job.payload or {}),
+        payload=copy.deepcopy(payload) if isinstance(job, OutboxJob) else payload,
         state=job.state,
         attempts=job.attempts,
         last_error=job.last_error,
@@ -416,17 +418,31 @@ def list_jobs(
     post_id: int | None = None,
     limit: int | None = 500,
 ) -> list[JobData]:
-    """Jobs for the UI, oldest first (default: those not finished)."""
+    """Jobs for the UI, oldest first (default: those not finished). Plain columns, not ORM
+    objects: the outbox panel reads this every second while the worker sends, and the database
+    worker's time in Python is time the window's thread may wait for the GIL."""
     wanted = tuple(states) if states is not None else OPEN_STATES
-    stmt = select(OutboxJob).where(OutboxJob.state.in_(wanted))
+    session.flush()  # what the caller changed in this session counts
+    stmt = select(*_JOBS.c).where(_JOBS.c.state.in_(wanted))
     if blog_id is not None:
-        stmt = stmt.where(OutboxJob.blog_id == blog_id)
+        stmt = stmt.where(_JOBS.c.blog_id == blog_id)
     if post_id is not None:
-        stmt = stmt.where(OutboxJob.post_id == post_id)
-    stmt = stmt.order_by(OutboxJob.id)
+        stmt = stmt.where(_JOBS.c.post_id == post_id)
+    stmt = stmt.order_by(_JOBS.c.id)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_data(j) for j in session.scalars(stmt)]
+    return [_data(row) for row in session.execute(stmt)]
+
+
+def recent_jobs(session: Session, limit: int = 20) -> list[JobData]:
+    """The jobs finished last (done or cancelled), newest first."""
+    stmt = (
+        select(*_JOBS.c)
+        .where(_JOBS.c.state.in_((DONE, CANCELLED)))
+        .order_by(_JOBS.c.id.desc())
+        .limit(limit)
+    )
+    return [_data(row) for row in session.execute(stmt)]
 
 
 def counts(session: Session, blog_id: int | None = None) -> dict[str, int]:
@@ -460,6 +476,7 @@ __all__ = [
     "enqueue",
     "get_job",
     "list_jobs",
+    "recent_jobs",
     "mark_conflict",
     "mark_done",
     "mark_failed",

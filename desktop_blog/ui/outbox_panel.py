@@ -9,7 +9,6 @@ coalesced into one more after it.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -83,21 +82,18 @@ class OutboxSnapshot:
 
 
 def read_outbox(library: Any) -> OutboxSnapshot:
-    """The panel's rows (runs on the database worker).
-
-    Plain columns, not ORM objects (an object and a deep copy of its payload per job): while
-    the sync worker runs this is read every `publishing_ui.OUTBOX_REFRESH_MS`, with a hundred
-    jobs open, and the database worker's time in Python is time the window's thread may wait
-    for the GIL (*measured*, perf probes on the GIL: up to 19 ms while the worker read rows)."""
+    """The panel's rows (runs on the database worker): the open jobs and the last finished,
+    with their posts' titles and blogs' names, in five statements of plain columns."""
     from sqlalchemy import select
 
     from desktop_blog.core import outbox
+    from desktop_blog.core.models import Blog, Post
 
-    open_jobs, recent_jobs, posts, blogs_table = _statements()
+    posts, blogs_table = Post.__table__, Blog.__table__
     with library.session() as session:
-        open_rows = session.execute(open_jobs).all()
-        recent = session.execute(recent_jobs).all()
-        jobs = sorted({j.id: j for j in (*open_rows, *recent)}.values(), key=lambda j: j.id)
+        open_jobs = outbox.list_jobs(session)
+        recent = outbox.recent_jobs(session, RECENT_FINISHED)
+        jobs = sorted({j.id: j for j in (*open_jobs, *recent)}.values(), key=lambda j: j.id)
         post_ids = {j.post_id for j in jobs if j.post_id is not None}
         titles = dict(
             session.execute(select(posts.c.id, posts.c.title).where(posts.c.id.in_(post_ids))).all()
@@ -126,36 +122,6 @@ def read_outbox(library: Any) -> OutboxSnapshot:
             )
         )
     return OutboxSnapshot(rows, counts)
-
-
-@functools.cache
-def _statements() -> tuple[Any, Any, Any, Any]:
-    """The statements `read_outbox` runs, built once (building one costs more than running it)."""
-    from sqlalchemy import select
-
-    from desktop_blog.core import outbox
-    from desktop_blog.core.models import Blog, OutboxJob, Post
-
-    jobs = OutboxJob.__table__
-    columns = select(
-        jobs.c.id,
-        jobs.c.blog_id,
-        jobs.c.post_id,
-        jobs.c.operation,
-        jobs.c.payload,
-        jobs.c.state,
-        jobs.c.attempts,
-        jobs.c.last_error,
-        jobs.c.next_attempt_at,
-    )
-    # as `outbox.list_jobs` lists them for the UI: the open ones, oldest first, at most 500
-    open_jobs = columns.where(jobs.c.state.in_(outbox.OPEN_STATES)).order_by(jobs.c.id).limit(500)
-    recent = (
-        columns.where(jobs.c.state.in_((outbox.DONE, outbox.CANCELLED)))
-        .order_by(jobs.c.id.desc())
-        .limit(RECENT_FINISHED)
-    )
-    return open_jobs, recent, Post.__table__, Blog.__table__
 
 
 def _result_text(payload: dict) -> str:
